@@ -1,0 +1,199 @@
+//! Codecs: [`Message`] ⇄ WebSocket frames.
+//!
+//! A codec owns one wire generation's encoding and framing: 2.x writes msgpack split into
+//! chunks with a 12-byte header (crate `wslink-codec-msgpack`), 1.x writes JSON text frames
+//! with binary attachments. Servers and clients see whole [`Message`]s only.
+//!
+//! Encoding is stateless (`&self`), so a publication is encoded once and the same
+//! [`Encoded`] frames (shared [`Bytes`]) go to every subscriber. Decoding is stateful: each
+//! connection gets its own [`Decoder`] that reassembles chunks within [`DecodeLimits`].
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::envelope::{EnvelopeError, Message};
+use crate::transport::CloseCode;
+
+/// One WebSocket data frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// A binary frame.
+    Binary(Bytes),
+    /// A text frame (valid UTF-8).
+    Text(String),
+}
+
+impl Frame {
+    /// The payload length in bytes.
+    pub fn len(&self) -> usize {
+        match self {
+            Frame::Binary(b) => b.len(),
+            Frame::Text(t) => t.len(),
+        }
+    }
+
+    /// `true` for an empty payload.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The frames of one encoded message, cheap to clone and share between connections.
+#[derive(Debug, Clone)]
+pub enum Encoded {
+    /// A message that fits one frame (the common case, no extra allocation).
+    One(Frame),
+    /// A message split into several frames, to be sent in this order, without other
+    /// frames in between.
+    Many(Arc<[Frame]>),
+}
+
+impl Encoded {
+    /// The frames in sending order.
+    pub fn frames(&self) -> &[Frame] {
+        match self {
+            Encoded::One(f) => std::slice::from_ref(f),
+            Encoded::Many(fs) => fs,
+        }
+    }
+
+    /// Total payload bytes of all frames.
+    pub fn len(&self) -> usize {
+        self.frames().iter().map(Frame::len).sum()
+    }
+
+    /// `true` when there is no payload at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl From<Vec<Frame>> for Encoded {
+    fn from(mut frames: Vec<Frame>) -> Self {
+        if frames.len() == 1 {
+            Encoded::One(frames.pop().expect("one frame"))
+        } else {
+            Encoded::Many(frames.into())
+        }
+    }
+}
+
+/// The wire generation a codec speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Generation {
+    /// 1.x: JSON text frames, binary as attachments.
+    V1,
+    /// 2.x: msgpack in chunked binary frames.
+    V2,
+}
+
+/// Limits a [`Decoder`] enforces before it allocates anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeLimits {
+    /// Largest message accepted before the hello succeeds (reference: 512 bytes).
+    pub pre_auth_message_size: usize,
+    /// Largest message accepted after the hello.
+    pub message_size: usize,
+    /// Bytes held in incomplete messages of one connection, all together.
+    pub partial_bytes: usize,
+    /// Incomplete messages held at once by one connection.
+    pub partial_messages: usize,
+    /// Nesting depth of arrays and maps in one message (protects the stack).
+    pub max_depth: usize,
+}
+
+impl DecodeLimits {
+    /// Default pre-auth message size, as `WSLINK_AUTH_MSG_SIZE` in the reference.
+    pub const DEFAULT_PRE_AUTH_MESSAGE_SIZE: usize = 512;
+    /// Default message size after the hello: 256 MiB.
+    pub const DEFAULT_MESSAGE_SIZE: usize = 256 << 20;
+}
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        DecodeLimits {
+            pre_auth_message_size: Self::DEFAULT_PRE_AUTH_MESSAGE_SIZE,
+            message_size: Self::DEFAULT_MESSAGE_SIZE,
+            partial_bytes: Self::DEFAULT_MESSAGE_SIZE,
+            partial_messages: 32,
+            max_depth: 128,
+        }
+    }
+}
+
+/// Why a frame could not be decoded.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CodecError {
+    /// A binary frame shorter than the chunk header.
+    #[error("frame of {0} bytes is shorter than the 12-byte chunk header")]
+    ShortFrame(usize),
+    /// A message larger than the limit in force.
+    #[error("message of {size} bytes exceeds the limit of {limit} bytes")]
+    TooLarge {
+        /// The declared (or actual) size.
+        size: usize,
+        /// The limit in force.
+        limit: usize,
+    },
+    /// A chunk that does not fit its message (bad offset, size change, overlap).
+    #[error("invalid chunk: {0}")]
+    BadChunk(String),
+    /// Too many incomplete messages, or too many bytes held in them.
+    #[error("too many incomplete messages: {0}")]
+    TooManyPartials(String),
+    /// The message bytes are not a valid encoding.
+    #[error("malformed message: {0}")]
+    Malformed(String),
+    /// The message is not a wslink envelope.
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    /// A frame of a type this generation does not use (text for 2.x, for example).
+    #[error("unexpected {0} frame")]
+    UnexpectedFrame(&'static str),
+    /// The message could not be encoded.
+    #[error("cannot encode message: {0}")]
+    Encode(String),
+}
+
+impl CodecError {
+    /// The WebSocket close code for a connection that sent this (the one place where
+    /// decoding failures map to close codes).
+    pub fn close_code(&self) -> CloseCode {
+        match self {
+            CodecError::TooLarge { .. } | CodecError::TooManyPartials(_) => CloseCode::TOO_BIG,
+            CodecError::UnexpectedFrame(_) => CloseCode::UNSUPPORTED_DATA,
+            CodecError::Encode(_) => CloseCode::INTERNAL_ERROR,
+            CodecError::ShortFrame(_)
+            | CodecError::BadChunk(_)
+            | CodecError::Malformed(_)
+            | CodecError::Envelope(_) => CloseCode::PROTOCOL_ERROR,
+        }
+    }
+}
+
+/// A wire generation's encoding and framing.
+pub trait Codec: Send + Sync + 'static {
+    /// The per-connection decoder.
+    type Decoder: Decoder;
+
+    /// The generation this codec speaks.
+    fn generation(&self) -> Generation;
+
+    /// Encodes a message into frames of at most `max_frame_size` bytes each (header
+    /// included), where the generation splits messages; 0 means no limit.
+    fn encode(&self, message: &Message, max_frame_size: usize) -> Result<Encoded, CodecError>;
+
+    /// A decoder for one connection.
+    fn decoder(&self, limits: DecodeLimits) -> Self::Decoder;
+}
+
+/// Turns one connection's incoming frames into messages.
+pub trait Decoder: Send + 'static {
+    /// Feeds one frame. Returns the message it completes, if any. An error means the
+    /// connection sent something it must not (the caller decides whether to close).
+    fn decode(&mut self, frame: Frame) -> Result<Option<Message>, CodecError>;
+
+    /// Switches between the pre-auth and post-auth size limits.
+    fn set_authenticated(&mut self, authenticated: bool);
+}

@@ -1,0 +1,217 @@
+//! Message ids and client ids.
+//!
+//! Every request, response and publication carries a string id whose first field says
+//! what it is:
+//!
+//! ```text
+//! system:c0:0                                   the hello
+//! rpc:c0123456789abcdef0123456789abcdef:7       a call from that client (counter 7)
+//! publish:wslink.communication.channel:12       a publication on that topic
+//! ```
+//!
+//! The JS client only accepts ids matching `^(rpc|publish|system):(\w+(?:\.\w+)*):\d+$`, so
+//! a topic must be dot-separated words of `[A-Za-z0-9_]` ([`is_valid_topic`]).
+//!
+//! ```
+//! use wslink_core::id::{Id, publish_id};
+//! assert_eq!(publish_id("image", 3), "publish:image:3");
+//! assert_eq!(Id::parse("publish:image:3"), Id::Publish { topic: "image", counter: 3 });
+//! assert_eq!(Id::parse("system:c0:0"), Id::System);
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+
+/// The id of the hello request and its reply.
+pub const HELLO_ID: &str = "system:c0:0";
+
+/// The method name of the handshake.
+pub const HELLO_METHOD: &str = "wslink.hello";
+
+/// What an id names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Id<'a> {
+    /// A system message (the first field is `system`).
+    System,
+    /// An RPC id `rpc:<client>:<counter>`.
+    Rpc {
+        /// The client id, with its `c` prefix.
+        client: &'a str,
+        /// The per-client counter.
+        counter: u64,
+    },
+    /// A publication id `publish:<topic>:<counter>`.
+    Publish {
+        /// The topic.
+        topic: &'a str,
+        /// The counter (the reference always sends 0; never use it for ordering).
+        counter: u64,
+    },
+    /// Anything else; servers echo such ids verbatim.
+    Other(&'a str),
+}
+
+impl<'a> Id<'a> {
+    /// Classifies an id. `system:` ids are recognised by their first field alone, as the
+    /// reference server does; `rpc:` and `publish:` ids need the full grammar.
+    pub fn parse(id: &'a str) -> Id<'a> {
+        let Some((kind, rest)) = id.split_once(':') else {
+            return Id::Other(id);
+        };
+        if kind == "system" {
+            return Id::System;
+        }
+        let Some((middle, counter)) = rest.rsplit_once(':') else {
+            return Id::Other(id);
+        };
+        let counter = match counter.parse::<u64>() {
+            Ok(n) if counter.bytes().all(|b| b.is_ascii_digit()) => n,
+            _ => return Id::Other(id),
+        };
+        match kind {
+            "rpc" if is_valid_topic(middle) => Id::Rpc {
+                client: middle,
+                counter,
+            },
+            "publish" if is_valid_topic(middle) => Id::Publish {
+                topic: middle,
+                counter,
+            },
+            _ => Id::Other(id),
+        }
+    }
+}
+
+/// `true` if `topic` is dot-separated words of ASCII letters, digits and `_`: the only
+/// topics the JS client delivers.
+pub fn is_valid_topic(topic: &str) -> bool {
+    !topic.is_empty()
+        && topic.split('.').all(|segment| {
+            !segment.is_empty()
+                && segment
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
+}
+
+/// `rpc:<client>:<counter>`.
+pub fn rpc_id(client: &ClientId, counter: u64) -> String {
+    format!("rpc:{}:{counter}", client.as_str())
+}
+
+/// `publish:<topic>:<counter>`.
+pub fn publish_id(topic: &str, counter: u64) -> String {
+    format!("publish:{topic}:{counter}")
+}
+
+/// A client id as sent in the hello reply: `c` followed by 32 lowercase hex digits.
+///
+/// Cheap to clone (shared string).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClientId(Arc<str>);
+
+impl ClientId {
+    /// A fresh random id (128 random bits).
+    pub fn random() -> Self {
+        let bits: u128 = rand::random();
+        ClientId(format!("c{bits:032x}").into())
+    }
+
+    /// Wraps an id received from a server (any string is accepted).
+    pub fn from_wire(id: impl Into<Arc<str>>) -> Self {
+        ClientId(id.into())
+    }
+
+    /// The id with its `c` prefix, as on the wire.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ClientId({})", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_three_kinds() {
+        let client = "c0123456789abcdef0123456789abcdef";
+        assert_eq!(
+            Id::parse(&format!("rpc:{client}:42")),
+            Id::Rpc {
+                client,
+                counter: 42
+            }
+        );
+        assert_eq!(
+            Id::parse("publish:a.b_c.D9:0"),
+            Id::Publish {
+                topic: "a.b_c.D9",
+                counter: 0
+            }
+        );
+        assert_eq!(Id::parse("system:c0:0"), Id::System);
+        assert_eq!(Id::parse("system:anything"), Id::System);
+    }
+
+    #[test]
+    fn rejects_what_the_js_client_rejects() {
+        for id in [
+            "publish:my-topic:0",
+            "publish:a..b:0",
+            "publish::0",
+            "publish:a:",
+            "publish:a:-1",
+            "publish:a:+1",
+            "publish:é:0",
+            "rpc:c1",
+            "nothing",
+            "",
+            "publish:a:99999999999999999999999",
+        ] {
+            assert!(
+                matches!(Id::parse(id), Id::Other(_)),
+                "{id} should not parse"
+            );
+        }
+    }
+
+    #[test]
+    fn topic_grammar() {
+        assert!(is_valid_topic("wslink.communication.channel"));
+        assert!(is_valid_topic("_"));
+        assert!(!is_valid_topic(""));
+        assert!(!is_valid_topic(".a"));
+        assert!(!is_valid_topic("a b"));
+        assert!(!is_valid_topic("a/b"));
+    }
+
+    #[test]
+    fn client_ids_are_c_and_32_hex_digits_and_distinct() {
+        let a = ClientId::random();
+        let b = ClientId::random();
+        assert_ne!(a, b);
+        let s = a.as_str();
+        assert_eq!(s.len(), 33);
+        assert!(s.starts_with('c'));
+        assert!(s[1..]
+            .bytes()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert_eq!(rpc_id(&a, 3), format!("rpc:{s}:3"));
+        assert!(matches!(
+            Id::parse(&rpc_id(&a, 3)),
+            Id::Rpc { counter: 3, .. }
+        ));
+    }
+}

@@ -1,0 +1,146 @@
+//! Transports: connections that carry [`Frame`]s, and listeners that accept them.
+//!
+//! A [`Transport`] is one connection, split into a [`FrameSink`] (the writing half) and a
+//! [`FrameStream`] (the reading half) so a connection can read and write at once. A
+//! [`Listener`] accepts transports for a server. WebSockets are one implementation
+//! (crate `wslink-transport-ws`); [`crate::memory`] is another, in-process, for tests and
+//! embedding. Pings, pongs and fragmentation stay inside the transport.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use async_trait::async_trait;
+
+use crate::codec::Frame;
+
+/// A WebSocket close code.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CloseCode(pub u16);
+
+impl CloseCode {
+    /// 1000: normal closure.
+    pub const NORMAL: CloseCode = CloseCode(1000);
+    /// 1001: the server is going away (shutdown).
+    pub const GOING_AWAY: CloseCode = CloseCode(1001);
+    /// 1002: protocol error.
+    pub const PROTOCOL_ERROR: CloseCode = CloseCode(1002);
+    /// 1003: data of a type the endpoint does not accept.
+    pub const UNSUPPORTED_DATA: CloseCode = CloseCode(1003);
+    /// 1008: policy violation.
+    pub const POLICY_VIOLATION: CloseCode = CloseCode(1008);
+    /// 1009: message too big.
+    pub const TOO_BIG: CloseCode = CloseCode(1009);
+    /// 1011: internal error.
+    pub const INTERNAL_ERROR: CloseCode = CloseCode(1011);
+}
+
+impl fmt::Debug for CloseCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl fmt::Display for CloseCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A close frame's content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Close {
+    /// The close code.
+    pub code: CloseCode,
+    /// A short reason (at most 123 bytes on a WebSocket).
+    pub reason: String,
+}
+
+impl Close {
+    /// A close with a code and a reason.
+    pub fn new(code: CloseCode, reason: impl Into<String>) -> Self {
+        Close {
+            code,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// A transport failure.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    /// The connection is closed (by either side).
+    #[error("connection closed")]
+    Closed,
+    /// An I/O error.
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The peer broke the transport's own protocol (a bad WebSocket frame, for example).
+    #[error("transport protocol error: {0}")]
+    Protocol(String),
+    /// A frame larger than the transport accepts.
+    #[error("frame too large: {0}")]
+    TooLarge(String),
+}
+
+/// What is known about the peer of a connection.
+#[derive(Debug, Clone, Default)]
+pub struct PeerInfo {
+    /// The remote address, for network transports.
+    pub remote_addr: Option<SocketAddr>,
+    /// The `Origin` header of a WebSocket upgrade.
+    pub origin: Option<String>,
+    /// The request path of a WebSocket upgrade.
+    pub path: Option<String>,
+}
+
+/// The writing half of a connection.
+#[async_trait]
+pub trait FrameSink: Send + 'static {
+    /// Queues a frame; it may be buffered until [`FrameSink::flush`].
+    async fn feed(&mut self, frame: Frame) -> Result<(), TransportError>;
+
+    /// Sends everything queued.
+    async fn flush(&mut self) -> Result<(), TransportError>;
+
+    /// Sends a frame and flushes.
+    async fn send(&mut self, frame: Frame) -> Result<(), TransportError> {
+        self.feed(frame).await?;
+        self.flush().await
+    }
+
+    /// Closes the connection with a close frame (where the transport has them).
+    async fn close(&mut self, close: Close) -> Result<(), TransportError>;
+}
+
+/// The reading half of a connection.
+#[async_trait]
+pub trait FrameStream: Send + 'static {
+    /// The next data frame; `None` once the connection is closed.
+    async fn recv(&mut self) -> Option<Result<Frame, TransportError>>;
+}
+
+/// One connection.
+pub trait Transport: Send + 'static {
+    /// The writing half.
+    type Sink: FrameSink;
+    /// The reading half.
+    type Stream: FrameStream;
+
+    /// What is known about the other end.
+    fn peer(&self) -> PeerInfo {
+        PeerInfo::default()
+    }
+
+    /// Splits the connection into its writing and reading halves.
+    fn split(self) -> (Self::Sink, Self::Stream);
+}
+
+/// Accepts connections for a server.
+#[async_trait]
+pub trait Listener: Send + 'static {
+    /// The connections it accepts.
+    type Transport: Transport;
+
+    /// The next connection; `None` when the listener is shut.
+    async fn accept(&mut self) -> Option<Self::Transport>;
+}
