@@ -146,9 +146,9 @@ impl<'de> de::Deserialize<'de> for MapKey {
 }
 
 fn integral(f: f64) -> Option<i64> {
-    // 2^63 as f64 is exactly representable; values below it convert losslessly.
-    (f.fract() == 0.0 && f >= -9.223_372_036_854_775_808e18 && f < 9.223_372_036_854_775_808e18)
-        .then_some(f as i64)
+    // ±2^63 are exact in f64; every integral float in [-2^63, 2^63) fits an i64.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    (f.fract() == 0.0 && (-LIMIT..LIMIT).contains(&f)).then_some(f as i64)
 }
 
 impl Value {
