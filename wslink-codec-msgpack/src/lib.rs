@@ -1,0 +1,116 @@
+//! The wslink 2.x codec: msgpack envelopes split into chunked binary frames.
+//!
+//! Every message is one msgpack map, split into WebSocket binary frames of at most
+//! `max_frame_size` bytes, each starting with a 12-byte header (message id, offset, total
+//! size; see [`header`]). Receivers reassemble with an [`Unchunker`], which accepts chunks
+//! in any order and interleaved, and enforces the [`DecodeLimits`] before it keeps
+//! anything. The bytes are the reference peers' bytes (same key order, same integer and
+//! float forms).
+//!
+//! ```
+//! use wslink_codec_msgpack::MsgpackCodec;
+//! use wslink_core::{Bytes, Codec, DecodeLimits, Decoder, Message, Request, Value};
+//!
+//! let codec = MsgpackCodec::new();
+//! let call = Message::Request(Request {
+//!     id: "rpc:c1:0".into(),
+//!     method: "test.echo".into(),
+//!     args: vec![Value::Bin(Bytes::from(vec![7u8; 100_000]))],
+//!     kwargs: Default::default(),
+//! });
+//! let frames = codec.encode(&call, 4096).unwrap();
+//! assert!(frames.frames().len() > 1);
+//!
+//! let mut decoder = codec.decoder(DecodeLimits::default());
+//! decoder.set_authenticated(true); // lift the 512-byte pre-auth limit
+//! let mut received = None;
+//! for frame in frames.frames() {
+//!     received = decoder.decode(frame.clone()).unwrap();
+//! }
+//! assert_eq!(received, Some(call));
+//! ```
+
+pub mod chunker;
+pub mod decode;
+pub mod encode;
+pub mod header;
+pub mod unchunker;
+
+use wslink_core::{Codec, CodecError, DecodeLimits, Decoder, Encoded, Frame, Generation, Message};
+
+pub use chunker::chunk;
+pub use decode::decode_value;
+pub use encode::encode_message;
+pub use header::{ChunkHeader, HEADER_LEN};
+pub use unchunker::Unchunker;
+
+/// The chunk size the reference server uses and announces (`WSLINK_MAX_MSG_SIZE`).
+pub const DEFAULT_MAX_FRAME_SIZE: usize = 4 * 1024 * 1024;
+
+/// The chunk size the JS client uses until the hello reply tells it otherwise.
+pub const CLIENT_PRE_HELLO_FRAME_SIZE: usize = 512 * 1024;
+
+/// The 2.x codec.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MsgpackCodec {
+    _private: (),
+}
+
+impl MsgpackCodec {
+    /// The codec.
+    pub fn new() -> Self {
+        MsgpackCodec { _private: () }
+    }
+}
+
+impl Codec for MsgpackCodec {
+    type Decoder = MsgpackDecoder;
+
+    fn generation(&self) -> Generation {
+        Generation::V2
+    }
+
+    fn encode(&self, message: &Message, max_frame_size: usize) -> Result<Encoded, CodecError> {
+        let buf = encode_message(message)?;
+        chunk(buf, rand::random(), max_frame_size)
+    }
+
+    fn decoder(&self, limits: DecodeLimits) -> MsgpackDecoder {
+        MsgpackDecoder {
+            max_depth: limits.max_depth,
+            unchunker: Unchunker::new(limits),
+        }
+    }
+}
+
+/// One connection's 2.x decoder: an [`Unchunker`] followed by msgpack decoding.
+#[derive(Debug)]
+pub struct MsgpackDecoder {
+    unchunker: Unchunker,
+    max_depth: usize,
+}
+
+impl MsgpackDecoder {
+    /// The reassembly state (for inspection and limits).
+    pub fn unchunker(&self) -> &Unchunker {
+        &self.unchunker
+    }
+}
+
+impl Decoder for MsgpackDecoder {
+    fn decode(&mut self, frame: Frame) -> Result<Option<Message>, CodecError> {
+        let bytes = match frame {
+            Frame::Binary(bytes) => bytes,
+            Frame::Text(_) => return Err(CodecError::UnexpectedFrame("text")),
+        };
+        let Some(message) = self.unchunker.push(bytes)? else {
+            return Ok(None);
+        };
+        let value = decode_value(&message, self.max_depth)?;
+        Ok(Message::from_value(value)?)
+    }
+
+    fn set_authenticated(&mut self, authenticated: bool) {
+        self.unchunker.set_authenticated(authenticated);
+    }
+}

@@ -1,0 +1,128 @@
+//! Property tests: Value ⇄ msgpack, and chunk ⇄ unchunk in any order.
+
+use proptest::prelude::*;
+use wslink_codec_msgpack::{
+    chunk, decode_value, encode_message, MsgpackCodec, Unchunker, HEADER_LEN,
+};
+use wslink_core::{Bytes, Codec, DecodeLimits, Decoder, Frame, Map, Message, Response, Value};
+
+fn value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Nil),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::Int),
+        (i64::MAX as u64 + 1..=u64::MAX).prop_map(Value::UInt),
+        any::<f64>()
+            .prop_filter("NaN != NaN", |f| !f.is_nan())
+            .prop_map(Value::Float),
+        ".{0,40}".prop_map(Value::Str),
+        proptest::collection::vec(any::<u8>(), 0..300).prop_map(|b| Value::Bin(Bytes::from(b))),
+    ];
+    leaf.prop_recursive(4, 64, 8, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+            proptest::collection::vec((".{0,12}", inner), 0..8)
+                .prop_map(|entries| Value::Map(entries.into_iter().collect::<Map>())),
+        ]
+    })
+}
+
+fn frames_of(encoded: &wslink_core::Encoded) -> Vec<Bytes> {
+    encoded
+        .frames()
+        .iter()
+        .map(|f| match f {
+            Frame::Binary(b) => b.clone(),
+            Frame::Text(_) => unreachable!("2.x is binary"),
+        })
+        .collect()
+}
+
+proptest! {
+    #[test]
+    fn value_round_trips_through_msgpack(v in value()) {
+        let msg = Message::Response(Response { id: "rpc:c1:1".into(), outcome: Ok(v) });
+        let bytes = encode_message(&msg).unwrap().freeze().slice(HEADER_LEN..);
+        let back = Message::from_value(decode_value(&bytes, 64).unwrap()).unwrap();
+        prop_assert_eq!(back, Some(msg));
+    }
+
+    #[test]
+    fn chunks_reassemble_in_any_order(
+        payload in proptest::collection::vec(any::<u8>(), 1..5000),
+        max_frame in 13usize..700,
+        seed in any::<u64>(),
+    ) {
+        let mut buf = bytes::BytesMut::zeroed(HEADER_LEN);
+        buf.extend_from_slice(&payload);
+        let mut frames = frames_of(&chunk(buf, 42, max_frame).unwrap());
+        // Deterministic shuffle from the seed.
+        let mut state = seed | 1;
+        for i in (1..frames.len()).rev() {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17;
+            frames.swap(i, (state % (i as u64 + 1)) as usize);
+        }
+        let mut u = Unchunker::new(DecodeLimits::default());
+        u.set_authenticated(true);
+        let n = frames.len();
+        for (i, f) in frames.into_iter().enumerate() {
+            let out = u.push(f).unwrap();
+            if i + 1 < n {
+                prop_assert!(out.is_none());
+            } else {
+                prop_assert_eq!(out.unwrap().to_vec(), payload.clone());
+            }
+        }
+        prop_assert_eq!(u.held_bytes(), 0);
+    }
+
+    #[test]
+    fn interleaved_messages_reassemble(
+        a in proptest::collection::vec(any::<u8>(), 1..2000),
+        b in proptest::collection::vec(any::<u8>(), 1..2000),
+    ) {
+        let codec = MsgpackCodec::new();
+        let ma = Message::Response(Response { id: "a".into(), outcome: Ok(Value::Bin(a.into())) });
+        let mb = Message::Response(Response { id: "b".into(), outcome: Ok(Value::Bin(b.into())) });
+        let fa = frames_of(&codec.encode(&ma, 64).unwrap());
+        let fb = frames_of(&codec.encode(&mb, 64).unwrap());
+        let mut decoder = codec.decoder(DecodeLimits::default());
+        decoder.set_authenticated(true);
+        let mut got = Vec::new();
+        let (mut ia, mut ib) = (fa.into_iter(), fb.into_iter());
+        loop {
+            let (x, y) = (ia.next(), ib.next());
+            if x.is_none() && y.is_none() { break; }
+            for f in [x, y].into_iter().flatten() {
+                if let Some(m) = decoder.decode(Frame::Binary(f)).unwrap() { got.push(m); }
+            }
+        }
+        prop_assert_eq!(got.len(), 2);
+        prop_assert!(got.contains(&ma) && got.contains(&mb));
+    }
+
+    #[test]
+    fn random_bytes_never_panic(frames in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..64), 1..20)) {
+        let mut decoder = MsgpackCodec::new().decoder(DecodeLimits::default());
+        for f in frames {
+            let _ = decoder.decode(Frame::Binary(f.into()));
+        }
+    }
+
+    #[test]
+    fn held_bytes_never_exceed_the_limit(
+        chunks in proptest::collection::vec((0u32..4, 0u32..300, 1u32..300, 1usize..64), 1..60),
+        limit in 1usize..400,
+    ) {
+        let limits = DecodeLimits { partial_bytes: limit, partial_messages: 3, ..DecodeLimits::default() };
+        let mut u = Unchunker::new(limits);
+        u.set_authenticated(true);
+        for (id, offset, total, len) in chunks {
+            let mut f = wslink_codec_msgpack::ChunkHeader { message_id: id, offset, total_size: total }.to_bytes().to_vec();
+            f.extend(std::iter::repeat_n(0u8, len));
+            let _ = u.push(f.into());
+            prop_assert!(u.held_bytes() <= limit);
+            prop_assert!(u.partial_count() <= 3);
+        }
+    }
+}
