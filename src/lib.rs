@@ -1,9 +1,49 @@
 //! wslink for Rust: RPC and publish/subscribe over WebSockets, wire-compatible with the
-//! wslink peers used by ParaView Web, VTK and trame.
+//! wslink peers that ParaView Web, VTK and trame applications use.
 //!
-//! This facade re-exports the workspace's crates behind features.
+//! This crate re-exports the workspace's crates; pick them with features:
+//!
+//! | feature | default | brings |
+//! |---|---|---|
+//! | `server` | yes | [`server`]: routers of typed handlers, hello auth, publishing |
+//! | `client` | yes | [`client`]: calls and subscriptions |
+//! | `msgpack` | yes | [`msgpack`]: the 2.x codec |
+//!
+//! The message model and the traits ([`Value`], [`Codec`], [`Transport`], …) are always
+//! here, from `wslink-core`.
+//!
+//! ```
+//! use wslink::client::Client;
+//! use wslink::memory;
+//! use wslink::server::{Context, Server};
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let server = Server::builder()
+//!     .rpc("chat.say", |ctx: Context, text: String| async move {
+//!         ctx.publish("chat.lines", text).await?;
+//!         Ok(())
+//!     })
+//!     .build();
+//! let (listener, connector) = memory::listener(16);
+//! tokio::spawn(server.serve(listener));
+//!
+//! let client = Client::connect(connector.connect().await.unwrap(), "wslink-secret").await.unwrap();
+//! let mut lines = client.subscribe("chat.lines").unwrap();
+//! client.call("chat.say", vec!["hi".into()], Default::default()).await.unwrap();
+//! assert_eq!(lines.recv().await.unwrap(), wslink::Value::from("hi"));
+//! # });
+//! ```
+
 pub use wslink_core as core;
 pub use wslink_core::*;
+
+/// The server (feature `server`).
+#[cfg(feature = "server")]
+pub use wslink_server as server;
+
+/// The client (feature `client`).
+#[cfg(feature = "client")]
+pub use wslink_client as client;
 
 /// The 2.x msgpack codec (feature `msgpack`).
 #[cfg(feature = "msgpack")]

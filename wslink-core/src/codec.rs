@@ -173,7 +173,7 @@ impl CodecError {
 }
 
 /// A wire generation's encoding and framing.
-pub trait Codec: Send + Sync + 'static {
+pub trait Codec: Clone + Send + Sync + 'static {
     /// The per-connection decoder.
     type Decoder: Decoder;
 

@@ -57,3 +57,9 @@ pub trait PubSub: Send + Sync + 'static {
         target: Target,
     ) -> Result<usize, PublishError>;
 }
+
+impl std::fmt::Debug for dyn PubSub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("dyn PubSub")
+    }
+}

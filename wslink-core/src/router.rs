@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use tower::util::BoxCloneService;
+use tower::util::BoxCloneSyncService;
 
 use crate::error::RpcError;
 use crate::pubsub::PubSub;
@@ -52,4 +52,4 @@ impl std::fmt::Debug for Call {
 }
 
 /// A type-erased call service: what a server runs for each call.
-pub type BoxCallService = BoxCloneService<Call, Value, RpcError>;
+pub type BoxCallService = BoxCloneSyncService<Call, Value, RpcError>;

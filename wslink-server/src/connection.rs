@@ -1,0 +1,257 @@
+//! One client connection: read frames, run calls, write replies.
+//!
+//! The reader decodes frames into messages. A `system:` message (the hello) is answered
+//! before the next frame is read, so the pre-auth size limit is lifted exactly when the
+//! hello succeeds. Other calls run as their own tasks, up to `max_in_flight` at once, and
+//! their replies may leave in any order (ids correlate them). A writer task drains the
+//! connection's [`Outbox`]. Protocol errors close the connection with the matching close
+//! code and a log line; nothing else is affected.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{watch, Semaphore};
+use tower::ServiceExt;
+use tracing::Instrument;
+use wslink_core::id::Id;
+use wslink_core::{
+    BoxCallService, Call, CallKind, ClientId, Close, CloseCode, Codec, CodecError, Decoder,
+    EnvelopeError, FrameSink, FrameStream, Message, PubSub, Request, Response, RpcError, Session,
+    Transport, Value,
+};
+
+use crate::hub::Hub;
+use crate::outbox::Outbox;
+use crate::server::ServerConfig;
+
+/// What every connection of a server shares.
+pub(crate) struct Shared<C> {
+    pub(crate) codec: C,
+    pub(crate) service: BoxCallService,
+    pub(crate) hub: Arc<Hub>,
+    pub(crate) config: ServerConfig,
+    pub(crate) shutdown: watch::Receiver<bool>,
+}
+
+/// Runs one connection to its end.
+pub(crate) async fn run<C: Codec, T: Transport>(shared: Arc<Shared<C>>, transport: T) {
+    let session = Arc::new(Session::new(
+        ClientId::random(),
+        shared.codec.generation(),
+        shared.config.max_frame_size,
+        transport.peer(),
+    ));
+    let span = tracing::info_span!("connection", client = %session.client_id());
+    serve(shared, transport, session).instrument(span).await;
+}
+
+async fn serve<C: Codec, T: Transport>(
+    shared: Arc<Shared<C>>,
+    transport: T,
+    session: Arc<Session>,
+) {
+    let (sink, mut stream) = transport.split();
+    let outbox = Arc::new(Outbox::new(shared.config.outbox_capacity));
+    shared.hub.register(session.clone(), outbox.clone());
+    tracing::debug!(peer = ?session.peer().remote_addr, "connected");
+
+    let mut writer = tokio::spawn(write_loop(sink, outbox.clone()).in_current_span());
+    let mut decoder = shared.codec.decoder(shared.config.limits.clone());
+    let in_flight = Arc::new(Semaphore::new(shared.config.max_in_flight.max(1)));
+    let pubsub: Arc<dyn PubSub> = shared.hub.clone();
+    let mut shutdown = shared.shutdown.clone();
+    let mut writer_done = false;
+
+    let close = loop {
+        let frame = tokio::select! {
+            frame = stream.recv() => frame,
+            _ = shutdown.wait_for(|stop| *stop) => {
+                break Close::new(CloseCode::GOING_AWAY, "Server shutdown");
+            }
+            _ = &mut writer => {
+                writer_done = true;
+                break Close::new(CloseCode::NORMAL, "");
+            }
+        };
+        let frame = match frame {
+            None => break Close::new(CloseCode::NORMAL, ""),
+            Some(Ok(frame)) => frame,
+            Some(Err(e)) => {
+                tracing::info!(error = %e, "transport error");
+                break Close::new(CloseCode::PROTOCOL_ERROR, "transport error");
+            }
+        };
+        let message = match decoder.decode(frame) {
+            Ok(Some(message)) => message,
+            Ok(None) => continue,
+            Err(CodecError::UnexpectedFrame(kind)) => {
+                tracing::warn!(
+                    "ignoring a {kind} frame: this server speaks {:?}",
+                    session.generation()
+                );
+                continue;
+            }
+            Err(CodecError::Envelope(e @ EnvelopeError::NotAMap(_))) => {
+                tracing::warn!(error = %e, "ignoring a message that is not a map");
+                continue;
+            }
+            Err(e) => {
+                let code = e.close_code();
+                tracing::warn!(error = %e, close_code = %code, "closing: protocol error");
+                break Close::new(code, truncate_reason(&e.to_string()));
+            }
+        };
+        let request = match message {
+            Message::Request(request) => request,
+            Message::Response(Response { id, .. }) => {
+                // An id without a method: the reference tears the connection down; answer.
+                let error = if session.is_authenticated() {
+                    RpcError::MethodNotFound
+                } else {
+                    RpcError::Unauthorized
+                };
+                send_reply(&shared, &outbox, id, "", Err(error));
+                continue;
+            }
+            Message::Publication(p) => {
+                tracing::warn!(topic = %p.topic, "ignoring a publication sent by a client");
+                continue;
+            }
+        };
+        let kind = match Id::parse(&request.id) {
+            Id::System => CallKind::System,
+            _ => CallKind::Rpc,
+        };
+        let Request {
+            id,
+            method,
+            args,
+            kwargs,
+        } = request;
+        let call = Call {
+            kind,
+            method: method.clone(),
+            args,
+            kwargs,
+            session: session.clone(),
+            pubsub: pubsub.clone(),
+        };
+        let service = shared.service.clone();
+        if kind == CallKind::System {
+            let result = service.oneshot(call).await;
+            decoder.set_authenticated(session.is_authenticated());
+            send_reply(&shared, &outbox, id, &method, result);
+            continue;
+        }
+        let Ok(permit) = in_flight.clone().acquire_owned().await else {
+            break Close::new(CloseCode::INTERNAL_ERROR, "");
+        };
+        let shared = shared.clone();
+        let outbox = outbox.clone();
+        tokio::spawn(
+            async move {
+                let result = service.oneshot(call).await;
+                if let Err(e) = &result {
+                    tracing::debug!(%method, error = %e, "call failed");
+                }
+                send_reply(&shared, &outbox, id, &method, result);
+                drop(permit);
+            }
+            .in_current_span(),
+        );
+    };
+
+    shared.hub.unregister(session.client_id());
+    outbox.close(close.clone());
+    if !writer_done {
+        // Give the writer a moment to flush what is queued and send the close frame.
+        if tokio::time::timeout(Duration::from_secs(5), &mut writer)
+            .await
+            .is_err()
+        {
+            writer.abort();
+        }
+    }
+    tracing::debug!(code = %close.code, "disconnected");
+}
+
+/// Encodes and queues a reply; a result that cannot be encoded becomes -32002.
+fn send_reply<C: Codec>(
+    shared: &Shared<C>,
+    outbox: &Outbox,
+    id: String,
+    method: &str,
+    result: Result<Value, RpcError>,
+) {
+    let detail = shared.config.error_detail;
+    let max_frame = shared.config.max_frame_size;
+    let outcome = result.map_err(|e| e.to_wire(method, detail));
+    let mut message = Message::Response(Response { id, outcome });
+    let encoded = match shared.codec.encode(&message, max_frame) {
+        Ok(encoded) => encoded,
+        Err(e) => {
+            tracing::warn!(%method, error = %e, "result cannot be encoded");
+            let Message::Response(r) = &mut message else {
+                unreachable!("built above")
+            };
+            r.outcome = Err(RpcError::ResultNotSerializable(e.to_string()).to_wire(method, detail));
+            match shared.codec.encode(&message, max_frame) {
+                Ok(encoded) => encoded,
+                Err(e) => {
+                    tracing::error!(error = %e, "error reply cannot be encoded");
+                    return;
+                }
+            }
+        }
+    };
+    if !outbox.push_reply(encoded) {
+        tracing::debug!(%method, "connection closed before the reply");
+    }
+}
+
+/// Writes everything the outbox hands over, one flush per batch.
+async fn write_loop<S: FrameSink>(mut sink: S, outbox: Arc<Outbox>) {
+    let mut batch = Vec::new();
+    loop {
+        if let Some(close) = outbox.next_batch(&mut batch).await {
+            let _ = sink.close(close).await;
+            return;
+        }
+        for encoded in batch.drain(..) {
+            for frame in encoded.frames() {
+                if let Err(e) = sink.feed(frame.clone()).await {
+                    tracing::debug!(error = %e, "write failed");
+                    outbox.abort(Close::new(CloseCode::NORMAL, ""));
+                    return;
+                }
+            }
+        }
+        if let Err(e) = sink.flush().await {
+            tracing::debug!(error = %e, "flush failed");
+            outbox.abort(Close::new(CloseCode::NORMAL, ""));
+            return;
+        }
+    }
+}
+
+/// A WebSocket close reason holds at most 123 bytes.
+fn truncate_reason(reason: &str) -> String {
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    reason[..end].to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_reasons_fit_a_close_frame() {
+        let long = "é".repeat(100);
+        let r = truncate_reason(&long);
+        assert!(r.len() <= 123 && long.starts_with(&r));
+        assert_eq!(truncate_reason("short"), "short");
+    }
+}

@@ -1,0 +1,181 @@
+//! Extractors: how a handler's parameters are filled from a call.
+//!
+//! Each parameter of a handler is filled by [`FromCall`]. A plain deserializable type
+//! takes the next positional argument (a missing one counts as nil, so `Option<T>`
+//! parameters are optional). The types below take something else:
+//!
+//! | parameter | what it gets |
+//! |---|---|
+//! | `T: Deserialize` | the next positional argument |
+//! | [`Context`] | the calling client, and publishing |
+//! | [`Kwargs<T>`] | all keyword arguments, as a map or a struct |
+//! | [`Args`] | the positional arguments not taken yet |
+
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wslink_core::{
+    from_value, into_value, Call, ClientId, Map, PubSub, PublishError, RpcError, Session, Target,
+    Value,
+};
+
+/// A call taken apart for the extractors, in parameter order.
+#[derive(Debug)]
+pub struct CallParts {
+    method: String,
+    args: std::vec::IntoIter<Value>,
+    next_index: usize,
+    kwargs: Option<Map>,
+    session: Arc<Session>,
+    pubsub: Arc<dyn PubSub>,
+}
+
+impl CallParts {
+    /// Takes a call apart.
+    pub fn new(call: Call) -> Self {
+        CallParts {
+            method: call.method,
+            args: call.args.into_iter(),
+            next_index: 0,
+            kwargs: Some(call.kwargs),
+            session: call.session,
+            pubsub: call.pubsub,
+        }
+    }
+
+    /// The method name.
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+}
+
+/// Fills one handler parameter. `M` tells the two kinds apart (positional arguments and
+/// everything else) and is inferred; you never name it.
+pub trait FromCall<M>: Sized {
+    /// Takes what this parameter needs from the call.
+    fn from_call(parts: &mut CallParts) -> Result<Self, RpcError>;
+}
+
+/// Marker: a parameter filled by the next positional argument.
+#[derive(Debug)]
+pub enum Positional {}
+
+/// Marker: a parameter filled by something other than a positional argument.
+#[derive(Debug)]
+pub enum Special {}
+
+impl<T: DeserializeOwned + Send + 'static> FromCall<Positional> for T {
+    fn from_call(parts: &mut CallParts) -> Result<Self, RpcError> {
+        let index = parts.next_index;
+        parts.next_index += 1;
+        match parts.args.next() {
+            Some(value) => from_value(value)
+                .map_err(|e| RpcError::InvalidArguments(format!("argument {}: {e}", index + 1))),
+            None => from_value(Value::Nil)
+                .map_err(|_| RpcError::InvalidArguments(format!("missing argument {}", index + 1))),
+        }
+    }
+}
+
+/// All keyword arguments, converted to `T` (a [`Map`], a `HashMap` or a struct).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Kwargs<T = Map>(pub T);
+
+impl<T: DeserializeOwned + Send + 'static> FromCall<Special> for Kwargs<T> {
+    fn from_call(parts: &mut CallParts) -> Result<Self, RpcError> {
+        let kwargs = parts.kwargs.take().unwrap_or_default();
+        from_value(Value::Map(kwargs))
+            .map(Kwargs)
+            .map_err(|e| RpcError::InvalidArguments(format!("keyword arguments: {e}")))
+    }
+}
+
+/// The positional arguments that earlier parameters did not take.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Args(pub Vec<Value>);
+
+impl FromCall<Special> for Args {
+    fn from_call(parts: &mut CallParts) -> Result<Self, RpcError> {
+        let rest: Vec<Value> = parts.args.by_ref().collect();
+        parts.next_index += rest.len();
+        Ok(Args(rest))
+    }
+}
+
+/// The calling client and the server's publishing, for a handler.
+#[derive(Clone)]
+pub struct Context {
+    method: Arc<str>,
+    session: Arc<Session>,
+    pubsub: Arc<dyn PubSub>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("method", &self.method)
+            .field("client", self.session.client_id())
+            .finish()
+    }
+}
+
+impl FromCall<Special> for Context {
+    fn from_call(parts: &mut CallParts) -> Result<Self, RpcError> {
+        Ok(Context {
+            method: parts.method.as_str().into(),
+            session: parts.session.clone(),
+            pubsub: parts.pubsub.clone(),
+        })
+    }
+}
+
+impl Context {
+    /// The method being called.
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// The calling client's id.
+    pub fn client_id(&self) -> &ClientId {
+        self.session.client_id()
+    }
+
+    /// The calling client's session.
+    pub fn session(&self) -> &Arc<Session> {
+        &self.session
+    }
+
+    /// Publishes `data` on `topic` to every authenticated client.
+    pub async fn publish(
+        &self,
+        topic: &str,
+        data: impl Serialize + Send + 'static,
+    ) -> Result<usize, RpcError> {
+        self.publish_to(topic, data, Target::All).await
+    }
+
+    /// Publishes to every authenticated client except the caller.
+    pub async fn publish_to_others(
+        &self,
+        topic: &str,
+        data: impl Serialize + Send + 'static,
+    ) -> Result<usize, RpcError> {
+        let target = Target::AllExcept(self.client_id().clone());
+        self.publish_to(topic, data, target).await
+    }
+
+    /// Publishes to the clients of `target`.
+    pub async fn publish_to(
+        &self,
+        topic: &str,
+        data: impl Serialize + Send + 'static,
+        target: Target,
+    ) -> Result<usize, RpcError> {
+        let data = into_value(data)?;
+        self.pubsub
+            .publish(topic, data, target)
+            .await
+            .map_err(|e: PublishError| RpcError::exception(e))
+    }
+}

@@ -1,0 +1,59 @@
+//! A wslink server: methods as typed async handlers, tower layers around them, the hello
+//! handshake, and publishing to clients.
+//!
+//! A server is a [`Router`] of [`Handler`]s — plain async functions whose parameters are
+//! [extractors](extract) — wrapped in tower layers, with [`HelloAuth`](hello::HelloAuth)
+//! outermost. Each connection reads frames through the codec, runs its calls
+//! concurrently, and writes replies and publications through its own queue, so a slow
+//! client never holds up the others. Any [`Transport`](wslink_core::Transport) works: the
+//! in-process one for tests, WebSockets (crate `wslink-transport-ws`) for real.
+//!
+//! ```
+//! use wslink_core::memory;
+//! use wslink_server::{Context, Server};
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let server = Server::builder()
+//!     .secret("s3cret")
+//!     .rpc("demo.add", |a: i64, b: i64| async move { Ok(a + b) })
+//!     .rpc("demo.shout", |ctx: Context, text: String| async move {
+//!         ctx.publish("demo.news", text.to_uppercase()).await?;
+//!         Ok(())
+//!     })
+//!     .build();
+//! let handle = server.handle();
+//! let (listener, _connector) = memory::listener(16);
+//! let running = tokio::spawn(server.serve(listener));
+//! handle.shutdown();
+//! running.await.unwrap();
+//! # });
+//! ```
+//!
+//! # Features
+//!
+//! * `msgpack` (default): [`Server::builder`] with the 2.x codec.
+
+mod connection;
+pub mod extract;
+pub mod handler;
+pub mod hello;
+pub mod hub;
+pub mod outbox;
+pub mod router;
+pub mod server;
+pub mod test_protocol;
+
+pub use extract::{Args, Context, FromCall, Kwargs};
+pub use handler::Handler;
+pub use hello::{Authenticate, HelloAuth, HelloAuthLayer, SharedSecret};
+pub use outbox::SlowClientPolicy;
+pub use router::Router;
+pub use server::{ExitPolicy, Server, ServerBuilder, ServerConfig, ServerHandle, DEFAULT_SECRET};
+
+#[cfg(feature = "msgpack")]
+impl Server<wslink_codec_msgpack::MsgpackCodec> {
+    /// A builder for a 2.x (msgpack) server; see [`ServerBuilder`].
+    pub fn builder() -> ServerBuilder<wslink_codec_msgpack::MsgpackCodec> {
+        ServerBuilder::new()
+    }
+}

@@ -1,0 +1,335 @@
+//! One connection's outgoing queue.
+//!
+//! Every connection has its own [`Outbox`], drained by its own writer task, so a client
+//! that reads slowly only fills its own queue: nobody else waits for it. Responses are
+//! always queued (their number is bounded by the in-flight call limit); publications
+//! respect the queue's capacity and the [`SlowClientPolicy`].
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use wslink_core::{Close, Encoded};
+
+/// What to do with a publication for a client whose queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlowClientPolicy {
+    /// Wait up to this long for room, then drop the publication for this client. A
+    /// client that made a publication wait this long is marked stalled: publications are
+    /// dropped for it at once, without waiting, until its writer catches up.
+    Wait(Duration),
+    /// Drop the oldest queued publication to make room.
+    DropOldest,
+    /// Close the client's connection (1008).
+    Disconnect,
+}
+
+impl Default for SlowClientPolicy {
+    fn default() -> Self {
+        SlowClientPolicy::Wait(Duration::from_secs(5))
+    }
+}
+
+#[derive(Debug)]
+enum Entry {
+    Reply(Encoded),
+    Publication(Encoded),
+}
+
+impl Entry {
+    fn into_encoded(self) -> Encoded {
+        match self {
+            Entry::Reply(e) | Entry::Publication(e) => e,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct State {
+    queue: VecDeque<Entry>,
+    publications: usize,
+    stalled: bool,
+    close: Option<Close>,
+}
+
+/// What happened to a publication offered to an [`Outbox`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Offer {
+    /// Queued.
+    Queued,
+    /// Not queued: the queue stayed full.
+    Dropped,
+    /// Not queued: the connection is closing.
+    Closed,
+    /// Queued after dropping the oldest queued publication.
+    ReplacedOldest,
+    /// Not queued, and the policy asks to disconnect the client.
+    Disconnect,
+}
+
+/// A bounded queue of encoded messages for one connection.
+#[derive(Debug)]
+pub struct Outbox {
+    state: Mutex<State>,
+    capacity: usize,
+    readable: Notify,
+    writable: Notify,
+}
+
+impl Outbox {
+    /// A queue that holds up to `capacity` publications (responses are not counted).
+    pub fn new(capacity: usize) -> Self {
+        Outbox {
+            state: Mutex::new(State::default()),
+            capacity: capacity.max(1),
+            readable: Notify::new(),
+            writable: Notify::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues a response. Returns `false` if the connection is closing.
+    pub fn push_reply(&self, encoded: Encoded) -> bool {
+        {
+            let mut state = self.lock();
+            if state.close.is_some() {
+                return false;
+            }
+            state.queue.push_back(Entry::Reply(encoded));
+        }
+        self.readable.notify_one();
+        true
+    }
+
+    fn try_push_publication(&self, encoded: &Encoded, policy: SlowClientPolicy) -> Option<Offer> {
+        let mut state = self.lock();
+        if state.close.is_some() {
+            return Some(Offer::Closed);
+        }
+        if state.publications < self.capacity {
+            state.publications += 1;
+            state.queue.push_back(Entry::Publication(encoded.clone()));
+            return Some(Offer::Queued);
+        }
+        match policy {
+            SlowClientPolicy::Wait(_) if state.stalled => Some(Offer::Dropped),
+            SlowClientPolicy::Wait(_) => None,
+            SlowClientPolicy::Disconnect => Some(Offer::Disconnect),
+            SlowClientPolicy::DropOldest => {
+                let oldest = state
+                    .queue
+                    .iter()
+                    .position(|e| matches!(e, Entry::Publication(_)));
+                if let Some(i) = oldest {
+                    state.queue.remove(i);
+                    state.queue.push_back(Entry::Publication(encoded.clone()));
+                }
+                Some(Offer::ReplacedOldest)
+            }
+        }
+    }
+
+    /// Offers a publication under `policy`.
+    pub async fn push_publication(&self, encoded: &Encoded, policy: SlowClientPolicy) -> Offer {
+        let deadline = match policy {
+            SlowClientPolicy::Wait(d) => tokio::time::Instant::now() + d,
+            _ => tokio::time::Instant::now(),
+        };
+        loop {
+            let writable = self.writable.notified();
+            if let Some(offer) = self.try_push_publication(encoded, policy) {
+                if matches!(offer, Offer::Queued | Offer::ReplacedOldest) {
+                    self.readable.notify_one();
+                }
+                return offer;
+            }
+            if tokio::time::timeout_at(deadline, writable).await.is_err() {
+                self.lock().stalled = true;
+                return Offer::Dropped;
+            }
+        }
+    }
+
+    /// `true` if a publication would be queued right away.
+    pub fn has_room(&self) -> bool {
+        let state = self.lock();
+        state.close.is_none() && state.publications < self.capacity
+    }
+
+    /// Waits for messages and moves all queued ones into `batch`. Returns the close to
+    /// send once the queue is empty and the connection is closing.
+    pub async fn next_batch(&self, batch: &mut Vec<Encoded>) -> Option<Close> {
+        loop {
+            let readable = self.readable.notified();
+            {
+                let mut state = self.lock();
+                if !state.queue.is_empty() {
+                    batch.extend(state.queue.drain(..).map(Entry::into_encoded));
+                    state.publications = 0;
+                    state.stalled = false;
+                    drop(state);
+                    self.writable.notify_waiters();
+                    return None;
+                }
+                if let Some(close) = &state.close {
+                    return Some(close.clone());
+                }
+            }
+            readable.await;
+        }
+    }
+
+    /// Starts closing: nothing more is queued; what is queued is still sent, then `close`.
+    pub fn close(&self, close: Close) {
+        {
+            let mut state = self.lock();
+            if state.close.is_none() {
+                state.close = Some(close);
+            }
+        }
+        self.readable.notify_one();
+        self.writable.notify_waiters();
+    }
+
+    /// Closes at once, dropping what is queued.
+    pub fn abort(&self, close: Close) {
+        {
+            let mut state = self.lock();
+            state.queue.clear();
+            state.publications = 0;
+            state.close = Some(close);
+        }
+        self.readable.notify_one();
+        self.writable.notify_waiters();
+    }
+
+    /// `true` once closing started.
+    pub fn is_closed(&self) -> bool {
+        self.lock().close.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wslink_core::{CloseCode, Frame};
+
+    fn msg(n: u8) -> Encoded {
+        Encoded::One(Frame::Binary(vec![n].into()))
+    }
+
+    fn first_byte(e: &Encoded) -> u8 {
+        match &e.frames()[0] {
+            Frame::Binary(b) => b[0],
+            Frame::Text(_) => unreachable!(),
+        }
+    }
+
+    #[tokio::test]
+    async fn replies_are_never_refused_while_open() {
+        let outbox = Outbox::new(1);
+        for i in 0..10 {
+            assert!(outbox.push_reply(msg(i)));
+        }
+        let mut batch = Vec::new();
+        assert_eq!(outbox.next_batch(&mut batch).await, None);
+        assert_eq!(
+            batch.iter().map(first_byte).collect::<Vec<_>>(),
+            (0..10).collect::<Vec<_>>()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn full_queue_waits_then_drops() {
+        let outbox = Outbox::new(1);
+        let policy = SlowClientPolicy::Wait(Duration::from_millis(100));
+        assert_eq!(
+            outbox.push_publication(&msg(1), policy).await,
+            Offer::Queued
+        );
+        let started = tokio::time::Instant::now();
+        assert_eq!(
+            outbox.push_publication(&msg(2), policy).await,
+            Offer::Dropped
+        );
+        assert_eq!(
+            started.elapsed(),
+            Duration::from_millis(100),
+            "waited the deadline"
+        );
+        // Stalled now: the next publication is dropped without waiting.
+        let started = tokio::time::Instant::now();
+        assert_eq!(
+            outbox.push_publication(&msg(3), policy).await,
+            Offer::Dropped
+        );
+        assert_eq!(started.elapsed(), Duration::ZERO);
+        // Once the writer drains, waiting applies again.
+        outbox.next_batch(&mut Vec::new()).await;
+        assert_eq!(
+            outbox.push_publication(&msg(4), policy).await,
+            Offer::Queued
+        );
+    }
+
+    #[tokio::test]
+    async fn waiting_publication_gets_in_when_the_writer_drains() {
+        let outbox = std::sync::Arc::new(Outbox::new(1));
+        let policy = SlowClientPolicy::Wait(Duration::from_secs(10));
+        outbox.push_publication(&msg(1), policy).await;
+        let o = outbox.clone();
+        let pending = tokio::spawn(async move { o.push_publication(&msg(2), policy).await });
+        let mut batch = Vec::new();
+        outbox.next_batch(&mut batch).await;
+        assert_eq!(pending.await.unwrap(), Offer::Queued);
+        outbox.next_batch(&mut batch).await;
+        assert_eq!(batch.iter().map(first_byte).collect::<Vec<_>>(), vec![1, 2]);
+    }
+
+    #[tokio::test]
+    async fn drop_oldest_and_disconnect_policies() {
+        let outbox = Outbox::new(2);
+        for i in 0..4 {
+            outbox
+                .push_publication(&msg(i), SlowClientPolicy::DropOldest)
+                .await;
+        }
+        outbox.push_reply(msg(9));
+        let mut batch = Vec::new();
+        outbox.next_batch(&mut batch).await;
+        assert_eq!(
+            batch.iter().map(first_byte).collect::<Vec<_>>(),
+            vec![2, 3, 9]
+        );
+
+        let outbox = Outbox::new(1);
+        outbox
+            .push_publication(&msg(0), SlowClientPolicy::Disconnect)
+            .await;
+        assert_eq!(
+            outbox
+                .push_publication(&msg(1), SlowClientPolicy::Disconnect)
+                .await,
+            Offer::Disconnect
+        );
+    }
+
+    #[tokio::test]
+    async fn close_flushes_then_reports_close() {
+        let outbox = Outbox::new(4);
+        outbox.push_reply(msg(1));
+        outbox.close(Close::new(CloseCode::GOING_AWAY, "bye"));
+        assert!(!outbox.push_reply(msg(2)));
+        let mut batch = Vec::new();
+        assert_eq!(outbox.next_batch(&mut batch).await, None);
+        assert_eq!(batch.len(), 1);
+        assert_eq!(
+            outbox.next_batch(&mut batch).await.unwrap().code,
+            CloseCode::GOING_AWAY
+        );
+    }
+}

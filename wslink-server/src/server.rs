@@ -1,0 +1,405 @@
+//! The server: a router, tower layers around it, and connections served from a listener.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::watch;
+use tower::{Layer, Service};
+use wslink_core::{
+    into_value, BoxCallService, Call, ClientId, Close, CloseCode, Codec, DecodeLimits, Listener,
+    PubSub, PublishError, RpcError, Target, Transport, Value,
+};
+
+use crate::connection::{self, Shared};
+use crate::extract::Context;
+use crate::hello::{Authenticate, HelloAuthLayer, SharedSecret};
+use crate::hub::{Hub, SharedEncoder};
+use crate::outbox::SlowClientPolicy;
+use crate::router::Router;
+
+/// The secret of the reference CLI and JS client when none is given.
+pub const DEFAULT_SECRET: &str = "wslink-secret";
+
+/// Who may stop the server with `application.exit` / `application.exit.later`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExitPolicy {
+    /// Any authenticated client (the reference's behaviour).
+    Always,
+    /// Only a client that is alone: honoured when no other authenticated client is
+    /// connected (checked again when a delayed exit falls due).
+    #[default]
+    WhenAlone,
+    /// Never; the calls are answered and ignored.
+    Never,
+}
+
+/// Settings of a server. Every limit has a documented default.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Chunk size of outgoing 2.x messages, announced as `maxMsgSize` (default 4 MiB, as
+    /// `WSLINK_MAX_MSG_SIZE`).
+    pub max_frame_size: usize,
+    /// Decoding limits: pre-auth size (512 B), post-auth size (256 MiB), bytes and count
+    /// of incomplete messages, nesting depth.
+    pub limits: DecodeLimits,
+    /// Calls of one connection running at once (default 64); reading pauses at the limit.
+    pub max_in_flight: usize,
+    /// Publications queued for one connection (default 1024).
+    pub outbox_capacity: usize,
+    /// What to do when a connection's publication queue is full (default: wait 5 s, then
+    /// drop for that client).
+    pub slow_client: SlowClientPolicy,
+    /// Send exception detail (cause chains) in -32001 errors (default off).
+    pub error_detail: bool,
+    /// Who may stop the server remotely (default [`ExitPolicy::WhenAlone`]).
+    pub exit_policy: ExitPolicy,
+    /// Stop after this long without connections, counted from start and from the last
+    /// client leaving (default none).
+    pub idle_timeout: Option<Duration>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            max_frame_size: 4 * 1024 * 1024,
+            limits: DecodeLimits::default(),
+            max_in_flight: 64,
+            outbox_capacity: 1024,
+            slow_client: SlowClientPolicy::default(),
+            error_detail: false,
+            exit_policy: ExitPolicy::default(),
+            idle_timeout: None,
+        }
+    }
+}
+
+type LayerFn = Box<dyn FnOnce(BoxCallService) -> BoxCallService + Send>;
+
+/// Builds a [`Server`]: methods, secret, layers, settings.
+pub struct ServerBuilder<C> {
+    codec: C,
+    router: Router,
+    hello: HelloAuthLayer,
+    layers: Vec<LayerFn>,
+    config: ServerConfig,
+}
+
+impl<C> std::fmt::Debug for ServerBuilder<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerBuilder")
+            .field("router", &self.router)
+            .field("layers", &self.layers.len())
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+#[cfg(feature = "msgpack")]
+impl ServerBuilder<wslink_codec_msgpack::MsgpackCodec> {
+    /// A 2.x (msgpack) server accepting the default secret `wslink-secret`.
+    pub fn new() -> Self {
+        Self::with_codec(wslink_codec_msgpack::MsgpackCodec::new())
+    }
+}
+
+#[cfg(feature = "msgpack")]
+impl Default for ServerBuilder<wslink_codec_msgpack::MsgpackCodec> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<C: Codec> ServerBuilder<C> {
+    /// A server speaking `codec`'s wire generation.
+    pub fn with_codec(codec: C) -> Self {
+        ServerBuilder {
+            codec,
+            router: Router::new(),
+            hello: HelloAuthLayer::new(SharedSecret::new(DEFAULT_SECRET)),
+            layers: Vec::new(),
+            config: ServerConfig::default(),
+        }
+    }
+
+    /// Registers a handler for `method`; see [`Router::rpc`].
+    pub fn rpc<H: crate::Handler<M>, M: 'static>(
+        mut self,
+        method: impl Into<String>,
+        handler: H,
+    ) -> Self {
+        self.router = self.router.rpc(method, handler);
+        self
+    }
+
+    /// Adds every method of `router`.
+    pub fn router(mut self, router: Router) -> Self {
+        self.router = self.router.merge(router);
+        self
+    }
+
+    /// The secret clients must send in their hello.
+    pub fn secret(mut self, secret: impl Into<Arc<str>>) -> Self {
+        self.hello = HelloAuthLayer::secret(secret);
+        self
+    }
+
+    /// Validates hellos with `auth` instead of a shared secret.
+    pub fn authenticate(mut self, auth: impl Authenticate) -> Self {
+        self.hello = HelloAuthLayer::new(auth);
+        self
+    }
+
+    /// Wraps the router (and the layers added before) in a tower layer. Layers see
+    /// authenticated calls only; the hello layer is outermost.
+    pub fn layer<L>(mut self, layer: L) -> Self
+    where
+        L: Layer<BoxCallService> + Send + 'static,
+        L::Service:
+            Service<Call, Response = Value, Error = RpcError> + Clone + Send + Sync + 'static,
+        <L::Service as Service<Call>>::Future: Send + 'static,
+    {
+        self.layers.push(Box::new(move |inner| {
+            BoxCallService::new(layer.layer(inner))
+        }));
+        self
+    }
+
+    /// Replaces all settings.
+    pub fn config(mut self, config: ServerConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Changes settings in place.
+    pub fn configure(mut self, f: impl FnOnce(&mut ServerConfig)) -> Self {
+        f(&mut self.config);
+        self
+    }
+
+    /// Builds the server.
+    pub fn build(self) -> Server<C> {
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let config = self.config;
+        let codec = self.codec;
+        let encoder: SharedEncoder = {
+            let codec = codec_encoder(&codec, config.max_frame_size);
+            Arc::new(codec)
+        };
+        let hub = Arc::new(Hub::new(encoder, config.slow_client));
+        let handle = ServerHandle {
+            hub: hub.clone(),
+            shutdown: Arc::new(shutdown_tx),
+        };
+        let router = self
+            .router
+            .merge(exit_methods(handle.clone(), config.exit_policy));
+        let mut service = BoxCallService::new(router);
+        for layer in self.layers {
+            service = layer(service);
+        }
+        let service = BoxCallService::new(self.hello.layer(service));
+        Server {
+            shared: Arc::new(Shared {
+                codec,
+                service,
+                hub,
+                config,
+                shutdown: shutdown_rx,
+            }),
+            handle,
+        }
+    }
+}
+
+fn codec_encoder<C: Codec>(
+    codec: &C,
+    max_frame_size: usize,
+) -> impl Fn(&wslink_core::Message) -> Result<wslink_core::Encoded, wslink_core::CodecError> + Send + Sync
+{
+    let codec = codec.clone();
+    move |message| codec.encode(message, max_frame_size)
+}
+
+/// `application.exit` and `application.exit.later`, under `policy`.
+fn exit_methods(handle: ServerHandle, policy: ExitPolicy) -> Router {
+    let allowed = move |handle: &ServerHandle, caller: &ClientId| match policy {
+        ExitPolicy::Always => true,
+        ExitPolicy::WhenAlone => handle.hub.authenticated_count(Some(caller)) == 0,
+        ExitPolicy::Never => false,
+    };
+    let now = handle.clone();
+    Router::new()
+        .rpc("application.exit", move |ctx: Context| {
+            let handle = now.clone();
+            async move {
+                if allowed(&handle, ctx.client_id()) {
+                    tracing::info!(client = %ctx.client_id(), "application.exit: stopping");
+                    // Let the reply leave before the connections close.
+                    tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        handle.shutdown();
+                    });
+                } else {
+                    tracing::info!(client = %ctx.client_id(), ?policy, "application.exit refused");
+                }
+                Ok(Value::Nil)
+            }
+        })
+        .rpc("application.exit.later", move |ctx: Context, seconds: Option<f64>| {
+            let handle = handle.clone();
+            async move {
+                let seconds = seconds.unwrap_or(60.0).clamp(0.0, 1e9);
+                let caller = ctx.client_id().clone();
+                if !allowed(&handle, &caller) {
+                    tracing::info!(client = %caller, ?policy, "application.exit.later refused");
+                    return Ok(Value::Nil);
+                }
+                tracing::info!(client = %caller, seconds, "application.exit.later: stopping later");
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+                    if allowed(&handle, &caller) {
+                        handle.shutdown();
+                    } else {
+                        tracing::info!("delayed exit cancelled: other clients are connected");
+                    }
+                });
+                Ok(Value::Nil)
+            }
+        })
+}
+
+/// A handle to a running server: publish from anywhere, stop it, count connections.
+/// Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ServerHandle {
+    hub: Arc<Hub>,
+    shutdown: Arc<watch::Sender<bool>>,
+}
+
+impl ServerHandle {
+    /// Publishes `data` on `topic` to every authenticated client.
+    pub async fn publish(
+        &self,
+        topic: &str,
+        data: impl Serialize + 'static,
+    ) -> Result<usize, PublishError> {
+        self.publish_to(topic, data, Target::All).await
+    }
+
+    /// Publishes to the clients of `target`.
+    pub async fn publish_to(
+        &self,
+        topic: &str,
+        data: impl Serialize + 'static,
+        target: Target,
+    ) -> Result<usize, PublishError> {
+        let data = into_value(data)
+            .map_err(|e| PublishError::Encode(wslink_core::CodecError::Encode(e.to_string())))?;
+        self.hub.publish(topic, data, target).await
+    }
+
+    /// Stops the server: every connection is closed with 1001 `Server shutdown`.
+    pub fn shutdown(&self) {
+        self.shutdown.send_replace(true);
+        self.hub
+            .close_all(Close::new(CloseCode::GOING_AWAY, "Server shutdown"));
+    }
+
+    /// `true` once [`ServerHandle::shutdown`] was called.
+    pub fn is_shut_down(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    /// Waits until the server is asked to stop.
+    pub async fn stopped(&self) {
+        let mut rx = self.shutdown.subscribe();
+        let _ = rx.wait_for(|stop| *stop).await;
+    }
+
+    /// Open connections.
+    pub fn connection_count(&self) -> usize {
+        self.hub.connection_count()
+    }
+
+    /// Authenticated connections.
+    pub fn authenticated_count(&self) -> usize {
+        self.hub.authenticated_count(None)
+    }
+}
+
+/// A wslink server. Serve connections from a [`Listener`] with [`Server::serve`], or
+/// hand it single connections with [`Server::serve_connection`].
+pub struct Server<C> {
+    shared: Arc<Shared<C>>,
+    handle: ServerHandle,
+}
+
+impl<C> std::fmt::Debug for Server<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("config", &self.shared.config)
+            .finish()
+    }
+}
+
+impl<C: Codec> Server<C> {
+    /// A handle for publishing and stopping.
+    pub fn handle(&self) -> ServerHandle {
+        self.handle.clone()
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &ServerConfig {
+        &self.shared.config
+    }
+
+    /// Serves one connection until it ends.
+    pub async fn serve_connection<T: Transport>(&self, transport: T) {
+        connection::run(self.shared.clone(), transport).await;
+    }
+
+    /// Accepts and serves connections until the server is stopped (by
+    /// [`ServerHandle::shutdown`], `application.exit`, or the idle timeout) or the
+    /// listener ends. Connections are closed with 1001 on the way out.
+    pub async fn serve<L: Listener>(self, mut listener: L) {
+        let handle = self.handle.clone();
+        let mut stop = self.shared.shutdown.clone();
+        let idle = idle_expiry(&self.handle, self.shared.config.idle_timeout);
+        tokio::pin!(idle);
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let Some(transport) = accepted else { break };
+                    let shared = self.shared.clone();
+                    tokio::spawn(connection::run(shared, transport));
+                }
+                _ = stop.wait_for(|s| *s) => break,
+                _ = &mut idle => {
+                    tracing::info!("no connection for the idle timeout: stopping");
+                    break;
+                }
+            }
+        }
+        handle.shutdown();
+        // Wait (bounded) for the connections to say goodbye.
+        let mut count = self.shared.hub.watch_count();
+        let _ = tokio::time::timeout(Duration::from_secs(5), count.wait_for(|n| *n == 0)).await;
+    }
+}
+
+/// Resolves once there has been no connection for `timeout` (never without one).
+async fn idle_expiry(handle: &ServerHandle, timeout: Option<Duration>) {
+    let Some(timeout) = timeout else {
+        return std::future::pending().await;
+    };
+    let mut count = handle.hub.watch_count();
+    loop {
+        let _ = count.wait_for(|n| *n == 0).await;
+        let deadline = tokio::time::sleep(timeout);
+        tokio::select! {
+            _ = deadline => return,
+            _ = count.wait_for(|n| *n > 0) => {}
+        }
+    }
+}
