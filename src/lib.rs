@@ -48,3 +48,10 @@ pub use wslink_client as client;
 /// The 2.x msgpack codec (feature `msgpack`).
 #[cfg(feature = "msgpack")]
 pub use wslink_codec_msgpack as msgpack;
+
+/// WebSocket transport: the HTTP server side and the client connector (feature `ws`).
+#[cfg(feature = "ws")]
+pub use wslink_transport_ws as ws;
+
+#[cfg(feature = "cli")]
+pub mod cli;

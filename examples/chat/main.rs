@@ -1,0 +1,69 @@
+//! The chat example: a web page, using the real npm `wslink` client, talks to this server.
+//!
+//! ```text
+//! npm ci --prefix examples/chat/www          # the page's wslink client, from npm
+//! cargo run --example chat -- --port 8080    # then open http://127.0.0.1:8080/
+//! ```
+//! (`scripts/run-chat.sh` does both.)
+//!
+//! The server exposes the chat methods of the test protocol:
+//! * `wslink.say.hello(message)` publishes `"<name>: <message>"` on
+//!   `wslink.communication.channel` and returns it;
+//! * `wslink.start.talking(period)` / `wslink.stop.talking()` make the server talk on its
+//!   own every `period` seconds.
+//!
+//! The page subscribes to the topic and shows every line it receives.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use wslink::cli::{bind, init_tracing, serve_bound, ServerArgs};
+use wslink::server::{test_protocol::chat, Server};
+
+#[derive(Parser)]
+#[command(about = "wslink chat example: open the printed URL in a browser")]
+struct Cli {
+    #[command(flatten)]
+    server: ServerArgs,
+    /// The name the server speaks under.
+    #[arg(long, default_value = "Rust server")]
+    name: String,
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let mut cli = Cli::parse();
+    init_tracing(cli.server.debug);
+    // The page lives next to this file; its npm packages are installed in it.
+    let www = cli
+        .server
+        .content
+        .get_or_insert_with(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/chat/www"))
+        })
+        .clone();
+    let client_js = www.join("node_modules/wslink2/dist");
+    if !client_js.join("wslink.js").is_file() {
+        eprintln!(
+            "The page needs the npm wslink client: run `npm ci --prefix {}` first.",
+            www.display()
+        );
+        std::process::exit(2);
+    }
+    // Serve the npm client's browser bundle at /vendor/wslink2/.
+    let mounts = format!("vendor/wslink2={}", client_js.display());
+    cli.server.fs_endpoints = [cli.server.fs_endpoints.as_str(), mounts.as_str()]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("|");
+
+    let bound = bind(&cli.server).await?;
+    println!("Open http://{}/ in a browser to chat.", bound.local_addr);
+    let server = cli
+        .server
+        .apply(Server::builder().router(chat::router(&cli.name)))
+        .build();
+    serve_bound(server, bound).await
+}

@@ -1,0 +1,268 @@
+//! Running a server from the command line, with the reference server's flags.
+//!
+//! [`ServerArgs`] holds the flags of the Python server (`--host`, `--port`, `--content`,
+//! `--authKey`, `--timeout`, `--ws-endpoint`, `--no-ws-endpoint`, `--fs-endpoints`,
+//! `--debug`) as a `clap::Args`, so an application flattens it into its own parser and
+//! adds its own flags; [`run`] then serves a [`ServerBuilder`] until Ctrl-C, SIGTERM,
+//! `application.exit` or the idle timeout.
+//!
+//! ```no_run
+//! use clap::Parser;
+//! use wslink::cli::{run, ServerArgs};
+//! use wslink::server::Server;
+//!
+//! #[derive(Parser)]
+//! struct Cli {
+//!     #[command(flatten)]
+//!     server: ServerArgs,
+//!     /// A flag of the application's own.
+//!     #[arg(long, default_value = "World")]
+//!     name: String,
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let cli = Cli::parse();
+//!     let name = cli.name.clone();
+//!     let server = Server::builder().rpc("app.hello", move || {
+//!         let name = name.clone();
+//!         async move { Ok(format!("hello {name}")) }
+//!     });
+//!     run(server, cli.server).await
+//! }
+//! ```
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use wslink_core::Codec;
+use wslink_server::{ServerBuilder, ServerHandle};
+use wslink_transport_ws::{HttpOptions, WsListener};
+
+/// The server flags of the reference CLI.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServerArgs {
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// Port to listen on (0 picks a free one).
+    #[arg(short, long, default_value_t = 8080)]
+    pub port: u16,
+
+    /// Folder of static files served at `/`.
+    #[arg(long)]
+    pub content: Option<PathBuf>,
+
+    /// The secret clients must send in their hello (applied automatically).
+    #[arg(long = "authKey", env = "WSLINK_AUTH_KEY", default_value = wslink_server::DEFAULT_SECRET, hide_env_values = true)]
+    pub auth_key: String,
+
+    /// Stop after this many seconds without connections; 0 never stops.
+    #[arg(long, default_value_t = 300)]
+    pub timeout: u64,
+
+    /// Path of the WebSocket endpoint.
+    #[arg(long = "ws-endpoint", default_value = "ws")]
+    pub ws_endpoint: String,
+
+    /// Serve no WebSocket endpoint (static files only).
+    #[arg(long = "no-ws-endpoint")]
+    pub no_ws_endpoint: bool,
+
+    /// Extra static folders: `name=dir|name2=dir2`, served at `/name/`.
+    #[arg(long = "fs-endpoints", default_value = "")]
+    pub fs_endpoints: String,
+
+    /// Chunk size of outgoing messages, announced as `maxMsgSize`.
+    #[arg(long = "max-msg-size", env = "WSLINK_MAX_MSG_SIZE", default_value_t = 4 * 1024 * 1024)]
+    pub max_msg_size: usize,
+
+    /// Largest message accepted before the hello.
+    #[arg(
+        long = "auth-msg-size",
+        env = "WSLINK_AUTH_MSG_SIZE",
+        default_value_t = 512
+    )]
+    pub auth_msg_size: usize,
+
+    /// Largest message accepted after the hello (bytes).
+    #[arg(long = "max-message", default_value_t = wslink_core::DecodeLimits::DEFAULT_MESSAGE_SIZE)]
+    pub max_message: usize,
+
+    /// Debug logging, and exception detail in error replies.
+    #[arg(short, long)]
+    pub debug: bool,
+}
+
+impl ServerArgs {
+    /// Parses `--fs-endpoints` (`name=dir|name2=dir2`).
+    pub fn fs_endpoints(&self) -> Vec<(String, PathBuf)> {
+        self.fs_endpoints
+            .split('|')
+            .filter_map(|entry| entry.split_once('='))
+            .filter(|(name, dir)| !name.trim().is_empty() && !dir.trim().is_empty())
+            .map(|(name, dir)| (name.trim().to_owned(), PathBuf::from(dir.trim())))
+            .collect()
+    }
+
+    /// The HTTP options these flags describe.
+    pub fn http_options(&self) -> HttpOptions {
+        HttpOptions {
+            ws_endpoint: (!self.no_ws_endpoint)
+                .then(|| HttpOptions::endpoint_path(&self.ws_endpoint)),
+            content: self.content.clone(),
+            fs_endpoints: self.fs_endpoints(),
+            max_message_size: self.max_msg_size + 4096,
+            ..HttpOptions::default()
+        }
+    }
+
+    /// Applies the flags to a server builder.
+    pub fn apply<C: Codec>(&self, builder: ServerBuilder<C>) -> ServerBuilder<C> {
+        let timeout = self.timeout;
+        let (max_frame, pre_auth, max_message, debug) = (
+            self.max_msg_size,
+            self.auth_msg_size,
+            self.max_message,
+            self.debug,
+        );
+        builder.secret(self.auth_key.as_str()).configure(move |c| {
+            c.idle_timeout = (timeout > 0).then(|| Duration::from_secs(timeout));
+            c.max_frame_size = max_frame;
+            c.limits.pre_auth_message_size = pre_auth;
+            c.limits.message_size = max_message;
+            c.limits.partial_bytes = max_message;
+            c.error_detail = debug;
+        })
+    }
+}
+
+/// Logs to stderr; `RUST_LOG` overrides the level (`info`, or `debug` with `debug`).
+pub fn init_tracing(debug: bool) {
+    let default = if debug { "debug" } else { "info" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// A bound, not yet serving, server: its address is known (useful with `--port 0`).
+#[derive(Debug)]
+pub struct Bound {
+    listener: WsListener,
+    /// The address bound.
+    pub local_addr: SocketAddr,
+    /// The WebSocket URL clients connect to.
+    pub ws_url: Option<String>,
+}
+
+/// Binds the address of `args`.
+pub async fn bind(args: &ServerArgs) -> std::io::Result<Bound> {
+    let options = args.http_options();
+    let endpoint = options.ws_endpoint.clone();
+    let listener = WsListener::bind((args.host.as_str(), args.port), options).await?;
+    let local_addr = listener.local_addr();
+    Ok(Bound {
+        listener,
+        local_addr,
+        ws_url: endpoint.map(|path| format!("ws://{local_addr}{path}")),
+    })
+}
+
+/// Serves `builder` with the flags of `args` until it is stopped. Prints the ready line
+/// (`wslink: Starting factory <url>`, newline-terminated) once listening.
+pub async fn run<C: Codec>(builder: ServerBuilder<C>, args: ServerArgs) -> std::io::Result<()> {
+    init_tracing(args.debug);
+    let bound = bind(&args).await?;
+    let server = args.apply(builder).build();
+    serve_bound(server, bound).await
+}
+
+/// Serves an already built server on a [`Bound`] address; see [`run`].
+pub async fn serve_bound<C: Codec>(
+    server: wslink_server::Server<C>,
+    bound: Bound,
+) -> std::io::Result<()> {
+    let handle = server.handle();
+    {
+        let mut out = std::io::stdout().lock();
+        match &bound.ws_url {
+            Some(url) => writeln!(out, "wslink: Starting factory {url}")?,
+            None => writeln!(out, "wslink: Starting factory http://{}/", bound.local_addr)?,
+        }
+        out.flush()?;
+    }
+    tokio::spawn(stop_on_signal(handle));
+    server.serve(bound.listener).await;
+    Ok(())
+}
+
+async fn stop_on_signal(handle: ServerHandle) {
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+    tracing::info!("signal received: stopping");
+    handle.shutdown();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        server: ServerArgs,
+    }
+
+    #[test]
+    fn reference_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "x",
+            "--port",
+            "0",
+            "--authKey",
+            "k",
+            "--timeout",
+            "0",
+            "--ws-endpoint",
+            "foo/ws",
+            "--fs-endpoints",
+            "data=/tmp/d|img=/tmp/i|bad",
+            "--content",
+            "/www",
+        ])
+        .unwrap();
+        let options = cli.server.http_options();
+        assert_eq!(options.ws_endpoint.as_deref(), Some("/foo/ws"));
+        assert_eq!(
+            options.fs_endpoints,
+            vec![
+                ("data".into(), "/tmp/d".into()),
+                ("img".into(), "/tmp/i".into())
+            ]
+        );
+        assert_eq!(options.content, Some(PathBuf::from("/www")));
+        assert_eq!(cli.server.auth_key, "k");
+        let no_ws = Cli::try_parse_from(["x", "--no-ws-endpoint"]).unwrap();
+        assert_eq!(no_ws.server.http_options().ws_endpoint, None);
+    }
+}

@@ -1,0 +1,312 @@
+//! The server side: an HTTP/1.1 server that upgrades its WebSocket endpoint and serves
+//! static files everywhere else.
+//!
+//! [`WsListener::bind`] listens on an address; each successful upgrade on the endpoint
+//! path (default `/ws`) becomes a [`ServerTransport`] that [`Listener::accept`] hands to a
+//! wslink server. Other paths are served from the content folder (`index.html` at `/`) and
+//! from extra static mounts; a plain GET on the endpoint gets 400 (the reference answers
+//! 500 and leaks a connection entry).
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use http::header::{
+    CONNECTION, CONTENT_TYPE, ORIGIN, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY,
+    SEC_WEBSOCKET_VERSION, UPGRADE,
+};
+use http::{Request, Response, StatusCode};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::WebSocketStream;
+use tower::ServiceExt;
+use tower_http::services::ServeDir;
+use wslink_core::{Listener, PeerInfo};
+
+use crate::stream::WsTransport;
+
+/// A connection accepted by a [`WsListener`].
+pub type ServerTransport = WsTransport<TokioIo<Upgraded>>;
+
+type Body = UnsyncBoxBody<Bytes, std::io::Error>;
+
+/// What the HTTP server serves.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// The WebSocket endpoint path (default `/ws`); `None` serves no WebSocket.
+    pub ws_endpoint: Option<String>,
+    /// Static files served at `/` (`index.html` for directories).
+    pub content: Option<PathBuf>,
+    /// Extra static mounts: `(name, folder)` served at `/name/…`.
+    pub fs_endpoints: Vec<(String, PathBuf)>,
+    /// Largest WebSocket message (and frame) accepted from a client. Default 4 MiB +
+    /// 4096, the reference's `WSLINK_MAX_MSG_SIZE + WSLINK_MSG_OVERHEAD`: clients send
+    /// chunks of at most the announced `maxMsgSize`.
+    pub max_message_size: usize,
+    /// If set, only upgrades whose `Origin` is listed are accepted (403 otherwise).
+    /// Requests without an `Origin` (non-browser clients) are accepted.
+    pub allowed_origins: Option<Vec<String>>,
+    /// Connections waiting to be accepted by the wslink server.
+    pub backlog: usize,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            ws_endpoint: Some("/ws".into()),
+            content: None,
+            fs_endpoints: Vec::new(),
+            max_message_size: 4 * 1024 * 1024 + 4096,
+            allowed_origins: None,
+            backlog: 128,
+        }
+    }
+}
+
+impl HttpOptions {
+    /// Normalises an endpoint name as the reference does (`ws` → `/ws`).
+    pub fn endpoint_path(name: &str) -> String {
+        format!("/{}", name.trim_start_matches('/'))
+    }
+}
+
+struct HttpState {
+    options: HttpOptions,
+    content: Option<ServeDir>,
+    mounts: Vec<(String, ServeDir)>,
+    accepted: mpsc::Sender<ServerTransport>,
+}
+
+/// Listens for HTTP connections and yields WebSocket upgrades as transports.
+#[derive(Debug)]
+pub struct WsListener {
+    incoming: mpsc::Receiver<ServerTransport>,
+    local_addr: SocketAddr,
+    http: JoinHandle<()>,
+}
+
+impl WsListener {
+    /// Binds `addr` (port 0 picks a free port) and starts serving HTTP.
+    pub async fn bind(
+        addr: impl tokio::net::ToSocketAddrs,
+        options: HttpOptions,
+    ) -> std::io::Result<WsListener> {
+        let tcp = TcpListener::bind(addr).await?;
+        Ok(Self::from_tcp(tcp, options))
+    }
+
+    /// Serves HTTP on an already bound listener.
+    pub fn from_tcp(tcp: TcpListener, options: HttpOptions) -> WsListener {
+        let local_addr = tcp.local_addr().expect("a bound listener has an address");
+        let (tx, rx) = mpsc::channel(options.backlog.max(1));
+        let static_dir = |dir: &PathBuf| ServeDir::new(dir).append_index_html_on_directories(true);
+        let state = Arc::new(HttpState {
+            content: options.content.as_ref().map(static_dir),
+            mounts: options
+                .fs_endpoints
+                .iter()
+                .map(|(name, dir)| (HttpOptions::endpoint_path(name), static_dir(dir)))
+                .collect(),
+            options,
+            accepted: tx,
+        });
+        let http = tokio::spawn(accept_loop(tcp, state));
+        WsListener {
+            incoming: rx,
+            local_addr,
+            http,
+        }
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+}
+
+impl Drop for WsListener {
+    fn drop(&mut self) {
+        self.http.abort();
+    }
+}
+
+#[async_trait]
+impl Listener for WsListener {
+    type Transport = ServerTransport;
+
+    async fn accept(&mut self) -> Option<ServerTransport> {
+        self.incoming.recv().await
+    }
+}
+
+async fn accept_loop(tcp: TcpListener, state: Arc<HttpState>) {
+    loop {
+        let (stream, remote) = match tcp.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of file descriptors and the like: wait a little, keep serving.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let state = state.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| handle(req, state.clone(), remote));
+            let conn = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, %remote, "http connection ended with an error");
+            }
+        });
+    }
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(CONTENT_TYPE, "text/plain; charset=utf-8")
+        .body(
+            Full::new(Bytes::from_static(text.as_bytes()))
+                .map_err(|never| match never {})
+                .boxed_unsync(),
+        )
+        .expect("static response")
+}
+
+async fn handle(
+    req: Request<Incoming>,
+    state: Arc<HttpState>,
+    remote: SocketAddr,
+) -> Result<Response<Body>, Infallible> {
+    let path = req.uri().path().to_owned();
+    if state.options.ws_endpoint.as_deref() == Some(path.as_str()) {
+        return Ok(upgrade(req, &state, remote));
+    }
+    for (prefix, dir) in &state.mounts {
+        if let Some(rest) = path.strip_prefix(prefix.as_str()) {
+            if rest.is_empty() || rest.starts_with('/') {
+                let mut req = req;
+                let rest = if rest.is_empty() { "/" } else { rest };
+                let query = req
+                    .uri()
+                    .query()
+                    .map(|q| format!("?{q}"))
+                    .unwrap_or_default();
+                *req.uri_mut() = format!("{rest}{query}").parse().unwrap_or_default();
+                return Ok(serve_dir(dir, req).await);
+            }
+        }
+    }
+    match &state.content {
+        Some(dir) => Ok(serve_dir(dir, req).await),
+        None => Ok(plain(StatusCode::NOT_FOUND, "not found\n")),
+    }
+}
+
+async fn serve_dir(dir: &ServeDir, req: Request<Incoming>) -> Response<Body> {
+    match dir.clone().oneshot(req).await {
+        Ok(response) => response.map(|body| body.boxed_unsync()),
+        Err(e) => {
+            tracing::warn!(error = %e, "static file error");
+            plain(StatusCode::INTERNAL_SERVER_ERROR, "static file error\n")
+        }
+    }
+}
+
+fn header_has(req: &Request<Incoming>, name: http::HeaderName, token: &str) -> bool {
+    req.headers()
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
+}
+
+fn upgrade(req: Request<Incoming>, state: &HttpState, remote: SocketAddr) -> Response<Body> {
+    if !header_has(&req, UPGRADE, "websocket") || !header_has(&req, CONNECTION, "upgrade") {
+        return plain(
+            StatusCode::BAD_REQUEST,
+            "this is a WebSocket endpoint: upgrade expected\n",
+        );
+    }
+    if req
+        .headers()
+        .get(SEC_WEBSOCKET_VERSION)
+        .map(|v| v.as_bytes())
+        != Some(b"13")
+    {
+        let mut response = plain(
+            StatusCode::UPGRADE_REQUIRED,
+            "WebSocket version 13 expected\n",
+        );
+        response
+            .headers_mut()
+            .insert(SEC_WEBSOCKET_VERSION, http::HeaderValue::from_static("13"));
+        return response;
+    }
+    let Some(key) = req.headers().get(SEC_WEBSOCKET_KEY) else {
+        return plain(StatusCode::BAD_REQUEST, "Sec-WebSocket-Key missing\n");
+    };
+    let accept = derive_accept_key(key.as_bytes());
+    let origin = req
+        .headers()
+        .get(ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .map(str::to_owned);
+    if let (Some(allowed), Some(origin)) = (&state.options.allowed_origins, &origin) {
+        if !allowed.iter().any(|a| a == origin) {
+            tracing::warn!(%origin, %remote, "upgrade refused: origin not allowed");
+            return plain(StatusCode::FORBIDDEN, "origin not allowed\n");
+        }
+    }
+    let peer = PeerInfo {
+        remote_addr: Some(remote),
+        origin,
+        path: Some(req.uri().path().to_owned()),
+    };
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(state.options.max_message_size))
+        .max_frame_size(Some(state.options.max_message_size));
+    let accepted = state.accepted.clone();
+    tokio::spawn(async move {
+        match hyper::upgrade::on(req).await {
+            Ok(upgraded) => {
+                let ws = WebSocketStream::from_raw_socket(
+                    TokioIo::new(upgraded),
+                    Role::Server,
+                    Some(config),
+                )
+                .await;
+                if accepted.send(WsTransport::new(ws, peer)).await.is_err() {
+                    tracing::debug!("upgrade dropped: the server is not accepting");
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "upgrade failed"),
+        }
+    });
+    Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header(CONNECTION, "Upgrade")
+        .header(UPGRADE, "websocket")
+        .header(SEC_WEBSOCKET_ACCEPT, accept)
+        .body(
+            Full::new(Bytes::new())
+                .map_err(|never| match never {})
+                .boxed_unsync(),
+        )
+        .expect("static response")
+}
