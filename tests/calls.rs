@@ -8,7 +8,6 @@ use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
 use common::{connect, start, test_server, WAIT};
-use futures_util::future::join_all;
 use wslink::client::{Client, ClientError};
 use wslink::server::test_protocol::pattern_bytes;
 use wslink::server::{ExitPolicy, Server};
@@ -17,30 +16,7 @@ use wslink::{map, memory, Call, Map, RpcError, Value};
 #[tokio::test]
 async fn two_hundred_concurrent_calls_all_answered_correctly() {
     let (_server, connector) = start(test_server());
-    let client = connect(&connector).await;
-    let calls = (0..200i64).map(|i| {
-        let client = client.clone();
-        async move {
-            let method = if i % 2 == 0 { "test.add" } else { "test.sleep" };
-            let args = if i % 2 == 0 {
-                vec![i.into(), 1000.into()]
-            } else {
-                vec![(i % 7).into()]
-            };
-            (i, client.call(method, args, Map::new()).await)
-        }
-    });
-    let results = tokio::time::timeout(WAIT, join_all(calls))
-        .await
-        .expect("all answered");
-    for (i, result) in results {
-        let want = if i % 2 == 0 {
-            Value::from(i + 1000)
-        } else {
-            Value::from(i % 7)
-        };
-        assert_eq!(result.unwrap(), want, "call {i}");
-    }
+    common::conformance::two_hundred_concurrent_calls(&connect(&connector).await).await;
 }
 
 #[tokio::test]
@@ -48,23 +24,7 @@ async fn twenty_mib_binary_both_ways() {
     let (_server, connector) = start(test_server());
     let client = connect(&connector).await;
     let n = 20 * 1024 * 1024;
-    let down = client
-        .call("test.bytes", vec![n.into()], Map::new())
-        .await
-        .unwrap();
-    let down = down.as_bytes().expect("binary");
-    assert_eq!(down.len(), n);
-    assert!(down.iter().enumerate().all(|(i, &b)| b == i as u8));
-
-    let up = client
-        .call("test.byte_len", vec![pattern_bytes(n).into()], Map::new())
-        .await
-        .unwrap();
-    assert_eq!(
-        up,
-        map! { "len" => n, "first" => 0, "last" => (n - 1) % 256, "pattern" => true }
-    );
-
+    common::conformance::big_binary_both_ways(&client, n).await;
     let echoed = client
         .call("test.echo", vec![pattern_bytes(n).into()], Map::new())
         .await

@@ -2,6 +2,9 @@
 //! transport, and a raw connection for speaking frames by hand.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod conformance;
+pub mod peers;
+
 use std::time::Duration;
 
 use wslink::client::Client;

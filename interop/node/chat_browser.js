@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+'use strict';
+// Drives the chat example's page in real headless Chromium (Debian's /usr/bin/chromium,
+// through playwright-core, which downloads no browser):
+//
+//   node chat_browser.js PAGE_URL SCREENSHOT.png
+//
+// Waits for the page to connect, types a message, sends it, and waits for the server's
+// echo to arrive through the subscription; then starts the server talking and waits for
+// one of its lines; saves a screenshot. Exits non-zero (with the reason) on any failure.
+
+const { chromium } = require('playwright-core');
+
+const [pageUrl, screenshot] = process.argv.slice(2);
+if (!pageUrl || !screenshot) {
+  console.error('usage: node chat_browser.js PAGE_URL SCREENSHOT.png');
+  process.exit(2);
+}
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const LIMIT = 20000;
+
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage();
+    const problems = [];
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+
+    await page.goto(pageUrl);
+    await page.waitForSelector('#status.connected', { timeout: LIMIT });
+
+    const text = `hello from chromium ${Date.now()}`;
+    await page.fill('#message', text);
+    await page.click('#send');
+    const echoed = page.locator('#log li', { hasText: `: ${text}` });
+    await echoed.waitFor({ timeout: LIMIT });
+    console.log(`echo received: ${await echoed.textContent()}`);
+
+    await page.click('#start');
+    const talk = page.locator('#log li', { hasText: 'Hello, is anyone there?' });
+    await talk.first().waitFor({ timeout: LIMIT });
+    await page.click('#stop');
+    console.log(`server talked: ${await talk.first().textContent()}`);
+
+    await page.screenshot({ path: screenshot, fullPage: true });
+    console.log(`screenshot: ${screenshot}`);
+    if (problems.length) throw new Error(problems.join('\n'));
+  } finally {
+    await browser.close();
+  }
+})().catch((e) => {
+  console.error(`chat_browser: FAILED: ${e.stack || e}`);
+  process.exit(1);
+});

@@ -1,0 +1,33 @@
+//! The real npm wslink 2.5.0 client (in Node, with `ws` as its WebSocket) against the
+//! Rust test server over real sockets: every test-protocol row, wrong secret, unknown
+//! method, 20 MiB both ways, 200 concurrent calls, subscribe/unsubscribe, two clients on
+//! one publication, clean close — the suite in `interop/node/js_client_suite.js`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::peers::{node, serve_ws};
+use wslink::ws::HttpOptions;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn npm_client_2x_passes_the_suite_against_the_rust_server() {
+    let (_server, url) = serve_ws(common::test_server(), HttpOptions::default()).await;
+    // --concurrent: our server runs one connection's calls concurrently, so a slow call
+    // must not delay a fast one (the Python server fails this on purpose of its design).
+    let (ok, output) = node(
+        "js_client_suite.js",
+        &[&url, "--gen", "2", "--concurrent"],
+        Duration::from_secs(300),
+    )
+    .await;
+    println!("{output}");
+    assert!(
+        ok,
+        "the npm wslink 2.x suite failed against the Rust server:\n{output}"
+    );
+    assert!(
+        output.contains("# fail 0"),
+        "node's summary must report no failure:\n{output}"
+    );
+}

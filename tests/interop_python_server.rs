@@ -1,0 +1,192 @@
+//! The Rust client and the `wslink` CLI against a Python test server running on the real
+//! PyPI wslink 2.6.0 (`interop/python/test_server.py`, installed by `interop/setup.sh`).
+
+mod common;
+
+use std::time::Duration;
+
+use common::conformance::{self as check, PYTHON};
+use common::peers::{python_server, Peer};
+use tokio::process::Command;
+use wslink::client::{Client, ClientError};
+
+const SECRET: &str = "py-secret";
+
+async fn client(peer: &Peer) -> Client {
+    let transport = wslink::ws::connect(&peer.url)
+        .await
+        .expect("connect to the Python server");
+    Client::connect(transport, SECRET)
+        .await
+        .expect("hello accepted by the Python server")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rust_client_runs_the_test_protocol_against_python_wslink_2() {
+    let peer = python_server(2, SECRET).await;
+    let c = client(&peer).await;
+    assert!(c.client_id().as_str().starts_with('c'));
+    assert_eq!(
+        c.max_frame_size(),
+        4194304,
+        "maxMsgSize from the Python hello"
+    );
+    check::version(&c, PYTHON).await;
+    check::echo(&c).await;
+    check::add(&c).await;
+    check::kwargs(&c).await;
+    check::fail(&c, PYTHON).await;
+    check::unknown_method(&c).await;
+    check::bytes(&c).await;
+    check::byte_len(&c).await;
+    check::publish_in_order(&c, 1000).await;
+    check::sleep(&c, PYTHON).await;
+    check::two_hundred_concurrent_calls(&c).await;
+    check::chat_say_hello(&c, &client(&peer).await, PYTHON).await;
+    check::chat_talking(&c, PYTHON).await;
+    // 20 MiB both ways: the Python server chunks at 4 MiB, we chunk at its maxMsgSize.
+    check::big_binary_both_ways(&c, 20 * 1024 * 1024).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_secret_is_a_typed_auth_error_from_python() {
+    let peer = python_server(2, SECRET).await;
+    let transport = wslink::ws::connect(&peer.url).await.unwrap();
+    let err = Client::connect(transport, "wrong").await.unwrap_err();
+    let ClientError::Auth(wire) = err else {
+        panic!("auth error expected, got {err:?}")
+    };
+    assert_eq!(
+        (wire.code, wire.message.as_str()),
+        (-32000, "Authentication failed")
+    );
+}
+
+async fn cli(args: &[&str]) -> (bool, String, String) {
+    let run = Command::new(env!("CARGO_BIN_EXE_wslink"))
+        .args(args)
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("CLI finishes")
+        .expect("CLI runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_calls_and_subscribes_against_python_wslink_2() {
+    let peer = python_server(2, SECRET).await;
+    let url = peer.url.as_str();
+    let (ok, out, err) = cli(&["call", url, "test.add", "[1, 2.5]", "--secret", SECRET]).await;
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "3.5");
+
+    let (ok, out, _) = cli(&[
+        "call",
+        url,
+        "test.kwargs",
+        "[1]",
+        "--kwargs",
+        r#"{"b": [true, null], "a": "x"}"#,
+        "--secret",
+        SECRET,
+    ])
+    .await;
+    assert!(ok);
+    assert_eq!(
+        out.trim(),
+        r#"{"args":[1],"kwargs":{"b":[true,null],"a":"x"}}"#
+    );
+
+    let (ok, _, err) = cli(&["call", url, "test.fail", r#"["boom"]"#, "--secret", SECRET]).await;
+    assert!(!ok, "a server error exits non-zero");
+    assert!(
+        err.contains("error -32001: Exception raised") && err.contains("boom"),
+        "{err}"
+    );
+
+    let (ok, _, err) = cli(&["call", url, "test.echo", "[1]", "--secret", "wrong"]).await;
+    assert!(!ok);
+    assert!(err.contains("Authentication failed"), "{err}");
+
+    let dir = std::env::temp_dir().join(format!("wslink-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let blob = dir.join("blob.bin");
+    let (ok, out, err) = cli(&[
+        "call",
+        url,
+        "test.bytes",
+        "[300]",
+        "--out",
+        blob.to_str().unwrap(),
+        "--secret",
+        SECRET,
+    ])
+    .await;
+    assert!(ok, "{err}");
+    assert!(out.contains("\"len\":300"), "{out}");
+    let written = std::fs::read(&blob).unwrap();
+    assert_eq!(written, (0..300).map(|i| i as u8).collect::<Vec<_>>());
+    let (ok, out, err) = cli(&[
+        "call",
+        url,
+        "test.byte_len",
+        "--bin-arg",
+        blob.to_str().unwrap(),
+        "--secret",
+        SECRET,
+    ])
+    .await;
+    assert!(ok, "{err}");
+    assert_eq!(
+        out.trim(),
+        r#"{"len":300,"first":0,"last":43,"pattern":true}"#
+    );
+
+    // subscribe prints each publication as a JSON line.
+    let listener = tokio::spawn({
+        let url = url.to_owned();
+        async move {
+            cli(&[
+                "subscribe",
+                &url,
+                "test.cli",
+                "--count",
+                "3",
+                "--timeout",
+                "30",
+                "--secret",
+                SECRET,
+            ])
+            .await
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let (ok, _, err) = cli(&[
+        "call",
+        url,
+        "test.publish",
+        r#"["test.cli", 3]"#,
+        "--secret",
+        SECRET,
+    ])
+    .await;
+    assert!(ok, "{err}");
+    let (ok, out, err) = listener.await.unwrap();
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            r#"{"seq":0,"pad":""}"#,
+            r#"{"seq":1,"pad":""}"#,
+            r#"{"seq":2,"pad":""}"#
+        ]
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
