@@ -1,0 +1,1 @@
+//! The wslink 1.x codec (work in progress).
