@@ -229,3 +229,38 @@ async fn garbage_closes_with_protocol_error_and_text_frames_are_ignored() {
     );
     assert!(raw.rx.recv().await.is_none());
 }
+
+#[tokio::test]
+async fn a_client_that_never_says_hello_is_closed_with_1008() {
+    let server =
+        test_server().configure(|c| c.hello_timeout = Some(std::time::Duration::from_millis(200)));
+    let (handle, connector) = start(server);
+    let mut silent = Raw::open(&connector).await;
+    let client = common::connect(&connector).await;
+    assert_eq!(silent.recv().await, None, "closed by the server");
+    assert_eq!(
+        silent.rx.close_frame().unwrap().code,
+        CloseCode::POLICY_VIOLATION
+    );
+    // The authenticated client is not affected by the deadline.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        client
+            .call("test.echo", vec![2.into()], Map::new())
+            .await
+            .unwrap(),
+        Value::from(2)
+    );
+    assert_eq!(handle.connection_count(), 1);
+}
+
+#[tokio::test]
+async fn connections_over_the_limit_are_closed_with_1013() {
+    let (handle, connector) = start(test_server().configure(|c| c.max_connections = 2));
+    let _a = common::connect(&connector).await;
+    let _b = common::connect(&connector).await;
+    let mut third = Raw::open(&connector).await;
+    assert_eq!(third.recv().await, None);
+    assert_eq!(third.rx.close_frame().unwrap().code, CloseCode(1013));
+    assert_eq!(handle.connection_count(), 2);
+}

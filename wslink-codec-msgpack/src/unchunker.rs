@@ -8,11 +8,13 @@
 //!   (the pre-auth limit until [`Unchunker::set_authenticated`], then the post-auth one);
 //! * holds only the bytes that actually arrived, never a buffer of the declared size;
 //! * refuses chunks that overlap, repeat, run past the end or change the total;
-//! * bounds how many incomplete messages, and how many bytes in them, it holds.
+//! * bounds how many incomplete messages, and how many bytes in them, it holds, and drops
+//!   incomplete messages older than `partial_timeout`.
 //!
 //! A message that arrives whole in one chunk is handed over without a copy.
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use wslink_core::{CodecError, DecodeLimits};
@@ -25,6 +27,7 @@ struct Partial {
     received: usize,
     /// Chunk payloads by offset; never overlapping.
     chunks: BTreeMap<usize, Bytes>,
+    started: Instant,
 }
 
 /// Reassembles one connection's chunks.
@@ -76,6 +79,32 @@ impl Unchunker {
     /// On error nothing of the offending chunk is kept, and a message whose chunks
     /// contradict each other is dropped whole.
     pub fn push(&mut self, frame: Bytes) -> Result<Option<Bytes>, CodecError> {
+        self.push_at(frame, Instant::now())
+    }
+
+    /// Drops incomplete messages that started before `now - partial_timeout`; returns
+    /// how many.
+    pub fn expire(&mut self, now: Instant) -> usize {
+        let Some(timeout) = self.limits.partial_timeout else {
+            return 0;
+        };
+        let expired: Vec<u32> = self
+            .partials
+            .iter()
+            .filter(|(_, p)| now.saturating_duration_since(p.started) >= timeout)
+            .map(|(&id, _)| id)
+            .collect();
+        for id in &expired {
+            self.drop_partial(*id);
+        }
+        expired.len()
+    }
+
+    /// [`Unchunker::push`] with the current time given (for tests).
+    pub fn push_at(&mut self, frame: Bytes, now: Instant) -> Result<Option<Bytes>, CodecError> {
+        if !self.partials.is_empty() {
+            self.expire(now);
+        }
         let header = ChunkHeader::parse(&frame)?;
         let total = header.total_size as usize;
         let offset = header.offset as usize;
@@ -117,6 +146,7 @@ impl Unchunker {
                     total,
                     received: len,
                     chunks,
+                    started: now,
                 },
             );
             return Ok(None);
@@ -304,6 +334,38 @@ mod tests {
         u.push(chunk(1, 0, 8, b"abcd"))
             .map(|m| assert_eq!(m.unwrap(), "abcdefgh"))
             .unwrap();
+    }
+
+    #[test]
+    fn old_partials_expire_and_free_their_bytes() {
+        let limits = DecodeLimits {
+            partial_timeout: Some(std::time::Duration::from_secs(60)),
+            ..DecodeLimits::default()
+        };
+        let mut u = authed(limits);
+        let t0 = Instant::now();
+        u.push_at(chunk(1, 0, 100, b"abc"), t0).unwrap();
+        u.push_at(
+            chunk(2, 0, 100, b"de"),
+            t0 + std::time::Duration::from_secs(30),
+        )
+        .unwrap();
+        assert_eq!((u.partial_count(), u.held_bytes()), (2, 5));
+        // 61 s later: message 1 is gone, message 2 (31 s old) stays.
+        u.push_at(
+            chunk(3, 0, 1, b"z"),
+            t0 + std::time::Duration::from_secs(61),
+        )
+        .unwrap();
+        assert_eq!((u.partial_count(), u.held_bytes()), (1, 2));
+        // A late chunk of the expired message starts a new, incomplete one.
+        let late = u
+            .push_at(
+                chunk(1, 3, 100, &[0; 97]),
+                t0 + std::time::Duration::from_secs(62),
+            )
+            .unwrap();
+        assert_eq!(late, None);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! connection gets its own [`Decoder`] that reassembles chunks within [`DecodeLimits`].
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 
@@ -99,6 +100,9 @@ pub struct DecodeLimits {
     pub partial_bytes: usize,
     /// Incomplete messages held at once by one connection.
     pub partial_messages: usize,
+    /// An incomplete message older than this is dropped (its bytes freed); `None` keeps
+    /// incomplete messages until the connection ends.
+    pub partial_timeout: Option<Duration>,
     /// Nesting depth of arrays and maps in one message (protects the stack).
     pub max_depth: usize,
 }
@@ -117,6 +121,7 @@ impl Default for DecodeLimits {
             message_size: Self::DEFAULT_MESSAGE_SIZE,
             partial_bytes: Self::DEFAULT_MESSAGE_SIZE,
             partial_messages: 32,
+            partial_timeout: Some(Duration::from_secs(60)),
             max_depth: 128,
         }
     }

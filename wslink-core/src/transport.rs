@@ -32,6 +32,8 @@ impl CloseCode {
     pub const TOO_BIG: CloseCode = CloseCode(1009);
     /// 1011: internal error.
     pub const INTERNAL_ERROR: CloseCode = CloseCode(1011);
+    /// 1013: try again later (the server is full).
+    pub const TRY_AGAIN_LATER: CloseCode = CloseCode(1013);
 }
 
 impl fmt::Debug for CloseCode {

@@ -17,7 +17,7 @@ use wslink_core::id::Id;
 use wslink_core::{
     BoxCallService, Call, CallKind, ClientId, Close, CloseCode, Codec, CodecError, Decoder,
     EnvelopeError, FrameSink, FrameStream, Message, PubSub, Request, Response, RpcError, Session,
-    Transport, Value,
+    Transport, TransportError, Value,
 };
 
 use crate::hub::Hub;
@@ -50,9 +50,22 @@ async fn serve<C: Codec, T: Transport>(
     transport: T,
     session: Arc<Session>,
 ) {
-    let (sink, mut stream) = transport.split();
+    let (mut sink, mut stream) = transport.split();
     let outbox = Arc::new(Outbox::new(shared.config.outbox_capacity));
-    shared.hub.register(session.clone(), outbox.clone());
+    if !shared.hub.register(
+        session.clone(),
+        outbox.clone(),
+        shared.config.max_connections,
+    ) {
+        tracing::warn!(
+            limit = shared.config.max_connections,
+            "refusing a connection: server full"
+        );
+        let _ = sink
+            .close(Close::new(CloseCode::TRY_AGAIN_LATER, "server full"))
+            .await;
+        return;
+    }
     tracing::debug!(peer = ?session.peer().remote_addr, "connected");
 
     let mut writer = tokio::spawn(write_loop(sink, outbox.clone()).in_current_span());
@@ -61,10 +74,21 @@ async fn serve<C: Codec, T: Transport>(
     let pubsub: Arc<dyn PubSub> = shared.hub.clone();
     let mut shutdown = shared.shutdown.clone();
     let mut writer_done = false;
+    let hello_deadline = async {
+        match shared.config.hello_timeout {
+            Some(limit) => tokio::time::sleep(limit).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(hello_deadline);
 
     let close = loop {
         let frame = tokio::select! {
             frame = stream.recv() => frame,
+            _ = &mut hello_deadline, if !session.is_authenticated() => {
+                tracing::info!("closing: no successful hello in time");
+                break Close::new(CloseCode::POLICY_VIOLATION, "no hello in time");
+            }
             _ = shutdown.wait_for(|stop| *stop) => {
                 break Close::new(CloseCode::GOING_AWAY, "Server shutdown");
             }
@@ -77,8 +101,12 @@ async fn serve<C: Codec, T: Transport>(
             None => break Close::new(CloseCode::NORMAL, ""),
             Some(Ok(frame)) => frame,
             Some(Err(e)) => {
-                tracing::info!(error = %e, "transport error");
-                break Close::new(CloseCode::PROTOCOL_ERROR, "transport error");
+                tracing::info!(error = %e, "closing: transport error");
+                let code = match e {
+                    TransportError::TooLarge(_) => CloseCode::TOO_BIG,
+                    _ => CloseCode::PROTOCOL_ERROR,
+                };
+                break Close::new(code, truncate_reason(&e.to_string()));
             }
         };
         let message = match decoder.decode(frame) {

@@ -67,14 +67,19 @@ impl Hub {
         self.conns.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Adds a connection.
-    pub fn register(&self, session: Arc<Session>, outbox: Arc<Outbox>) {
+    /// Adds a connection unless `limit` connections are open already; returns whether
+    /// it was added.
+    pub fn register(&self, session: Arc<Session>, outbox: Arc<Outbox>, limit: usize) -> bool {
         let n = {
             let mut conns = self.write();
+            if conns.len() >= limit {
+                return false;
+            }
             conns.insert(session.client_id().clone(), Conn { session, outbox });
             conns.len()
         };
         self.count.send_replace(n);
+        true
     }
 
     /// Removes a connection.

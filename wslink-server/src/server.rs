@@ -57,6 +57,11 @@ pub struct ServerConfig {
     /// Stop after this long without connections, counted from start and from the last
     /// client leaving (default none).
     pub idle_timeout: Option<Duration>,
+    /// Close a connection that has not said a successful hello after this long, with 1008
+    /// (default 30 s; `None` waits forever, as the reference does).
+    pub hello_timeout: Option<Duration>,
+    /// Connections served at once; more are closed with 1013 (default 10 000).
+    pub max_connections: usize,
 }
 
 impl Default for ServerConfig {
@@ -70,6 +75,8 @@ impl Default for ServerConfig {
             error_detail: false,
             exit_policy: ExitPolicy::default(),
             idle_timeout: None,
+            hello_timeout: Some(Duration::from_secs(30)),
+            max_connections: 10_000,
         }
     }
 }

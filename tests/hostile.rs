@@ -1,0 +1,252 @@
+//! Hostile clients over real sockets: each gets the documented close code, the server's
+//! memory stays bounded, and a well-behaved client keeps being served throughout.
+
+mod common;
+
+use std::time::Duration;
+
+use common::peers::serve_ws;
+use common::{test_server, SECRET, WAIT};
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame as RawFrame;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use wslink::client::Client;
+use wslink::msgpack::{ChunkHeader, MsgpackCodec};
+use wslink::ws::HttpOptions;
+use wslink::{map, Codec, Map, Message, Request, Value};
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Resident memory of this process (the server runs in it), in bytes.
+fn rss() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc is readable");
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .expect("VmRSS line");
+    let kib: usize = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib * 1024
+}
+
+async fn raw(url: &str) -> Ws {
+    tokio_tungstenite::connect_async(url)
+        .await
+        .expect("WebSocket handshake")
+        .0
+}
+
+fn encode(message: &Message) -> Vec<WsMessage> {
+    let encoded = MsgpackCodec::new().encode(message, 1 << 20).unwrap();
+    encoded
+        .frames()
+        .iter()
+        .map(|f| match f {
+            wslink::Frame::Binary(b) => WsMessage::Binary(b.clone()),
+            wslink::Frame::Text(t) => WsMessage::text(t.as_str()),
+        })
+        .collect()
+}
+
+async fn hello(ws: &mut Ws) {
+    let hello = Message::Request(Request {
+        id: "system:c0:0".into(),
+        method: "wslink.hello".into(),
+        args: vec![map! { "secret" => SECRET }],
+        kwargs: Map::new(),
+    });
+    for frame in encode(&hello) {
+        ws.send(frame).await.unwrap();
+    }
+    match tokio::time::timeout(WAIT, ws.next()).await.unwrap() {
+        Some(Ok(WsMessage::Binary(_))) => {}
+        other => panic!("hello reply expected, got {other:?}"),
+    }
+}
+
+/// Reads until the server closes; returns the close code it sent.
+async fn close_code(ws: &mut Ws) -> Option<u16> {
+    loop {
+        match tokio::time::timeout(WAIT, ws.next())
+            .await
+            .expect("server closes in time")
+        {
+            Some(Ok(WsMessage::Close(frame))) => return frame.map(|f| f.code.into()),
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return None,
+        }
+    }
+}
+
+fn chunk(id: u32, offset: u32, total: u32, payload: &[u8]) -> WsMessage {
+    let mut frame = ChunkHeader {
+        message_id: id,
+        offset,
+        total_size: total,
+    }
+    .to_bytes()
+    .to_vec();
+    frame.extend_from_slice(payload);
+    WsMessage::Binary(frame.into())
+}
+
+async fn good_client(url: &str) -> Client {
+    Client::connect(wslink::ws::connect(url).await.unwrap(), SECRET)
+        .await
+        .unwrap()
+}
+
+async fn still_served(client: &Client) {
+    let got = client
+        .call("test.add", vec![20.into(), 22.into()], Map::new())
+        .await
+        .unwrap();
+    assert_eq!(got, Value::from(42));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lying_sizes_before_and_after_hello_close_with_1009_without_allocating() {
+    let (server, url) = serve_ws(test_server(), HttpOptions::default()).await;
+    let good = good_client(&url).await;
+    let before = rss();
+    for authenticated in [false, true] {
+        for _ in 0..20 {
+            let mut ws = raw(&url).await;
+            if authenticated {
+                hello(&mut ws).await;
+            }
+            // Claims 4 GiB - 1 in the first chunk.
+            ws.send(chunk(7, 0, u32::MAX, &[0x80; 64])).await.unwrap();
+            assert_eq!(
+                close_code(&mut ws).await,
+                Some(1009),
+                "authenticated: {authenticated}"
+            );
+        }
+    }
+    still_served(&good).await;
+    let grown = rss().saturating_sub(before);
+    assert!(
+        grown < 64 << 20,
+        "memory grew by {grown} bytes for 40 lying 4 GiB claims"
+    );
+    assert_eq!(server.connection_count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousands_of_never_completed_partials_are_cut_off() {
+    let (_server, url) = serve_ws(test_server(), HttpOptions::default()).await;
+    let good = good_client(&url).await;
+    let before = rss();
+    let mut ws = raw(&url).await;
+    hello(&mut ws).await;
+    let payload = vec![0u8; 1024];
+    let mut sent = 0;
+    for id in 0..5000u32 {
+        // Each message claims 1 MiB and sends 1 KiB of it.
+        if ws.send(chunk(id, 0, 1 << 20, &payload)).await.is_err() {
+            break;
+        }
+        sent += 1;
+    }
+    assert_eq!(
+        close_code(&mut ws).await,
+        Some(1009),
+        "after {sent} partial messages"
+    );
+    still_served(&good).await;
+    let grown = rss().saturating_sub(before);
+    assert!(grown < 64 << 20, "memory grew by {grown} bytes");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_and_malformed_frames_close_with_1002() {
+    let (_server, url) = serve_ws(test_server(), HttpOptions::default()).await;
+    let good = good_client(&url).await;
+
+    // Shorter than a chunk header.
+    let mut ws = raw(&url).await;
+    ws.send(WsMessage::Binary(vec![1, 2, 3].into()))
+        .await
+        .unwrap();
+    assert_eq!(close_code(&mut ws).await, Some(1002));
+
+    // A whole chunk whose payload is not msgpack.
+    let mut ws = raw(&url).await;
+    ws.send(chunk(1, 0, 4, &[0xc1, 0xc1, 0xc1, 0xc1]))
+        .await
+        .unwrap();
+    assert_eq!(close_code(&mut ws).await, Some(1002));
+
+    // A text frame of invalid UTF-8 (sent as a raw frame, bypassing the client's checks).
+    let mut ws = raw(&url).await;
+    let bad = RawFrame::message(vec![0xff, 0xfe, 0xfd], OpCode::Data(Data::Text), true);
+    ws.send(WsMessage::Frame(bad)).await.unwrap();
+    assert_eq!(close_code(&mut ws).await, Some(1002));
+
+    // Valid UTF-8 text is merely ignored by a 2.x server: the connection lives on.
+    let mut ws = raw(&url).await;
+    ws.send(WsMessage::text("{\"id\": \"x\"}")).await.unwrap();
+    hello(&mut ws).await;
+
+    still_served(&good).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_websocket_frame_closes_with_1009() {
+    let options = HttpOptions {
+        max_message_size: 64 * 1024,
+        ..HttpOptions::default()
+    };
+    let (_server, url) = serve_ws(test_server(), options).await;
+    let good = good_client(&url).await;
+    let mut ws = raw(&url).await;
+    hello(&mut ws).await;
+    let _ = ws.send(chunk(1, 0, 100_000, &vec![0u8; 100_000])).await;
+    assert_eq!(close_code(&mut ws).await, Some(1009));
+    still_served(&good).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_reads_does_not_hold_up_the_others() {
+    let server = test_server().configure(|c| {
+        c.outbox_capacity = 64;
+        c.slow_client = wslink::server::SlowClientPolicy::Wait(Duration::from_millis(100));
+    });
+    let (handle, url) = serve_ws(server, HttpOptions::default()).await;
+    // Says hello, then never reads: its TCP window fills, then its queue.
+    let mut stalled = raw(&url).await;
+    hello(&mut stalled).await;
+    let reader = good_client(&url).await;
+    let mut sub = reader.subscribe("flood").unwrap();
+    let before = rss();
+    let count = 20_000u64;
+    let payload = "p".repeat(1000);
+    let publisher = tokio::spawn({
+        let handle = handle.clone();
+        async move {
+            for seq in 0..count {
+                handle
+                    .publish("flood", map! { "seq" => seq, "pad" => payload.as_str() })
+                    .await
+                    .unwrap();
+            }
+        }
+    });
+    for seq in 0..count {
+        let item = tokio::time::timeout(WAIT, sub.recv())
+            .await
+            .expect("publications keep coming")
+            .unwrap();
+        assert_eq!(item["seq"], Value::from(seq));
+    }
+    publisher.await.unwrap();
+    still_served(&reader).await;
+    let grown = rss().saturating_sub(before);
+    assert!(
+        grown < 64 << 20,
+        "memory grew by {grown} bytes with a stalled client"
+    );
+    drop(stalled);
+}
