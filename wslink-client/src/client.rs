@@ -1,16 +1,27 @@
-//! The client: connect, hello, call, subscribe.
+//! The client: connect, hello, call, subscribe — and reconnect, if asked.
+//!
+//! A client owns one *link* at a time: a transport with its writer and reader tasks, that
+//! has passed the hello. Calls are matched to answers by id, so any number can be in
+//! flight. When a link drops, the calls in flight on it fail with
+//! [`ClientError::Disconnected`] (they may or may not have run). Without a
+//! [`ReconnectPolicy`] the client is then closed; with one, it dials again with backoff,
+//! says hello again (a new client id), and carries on: calls made meanwhile wait for the
+//! new link, and subscriptions keep receiving, since wslink subscriptions live in the
+//! client only.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use wslink_core::id::{is_valid_topic, rpc_id, HELLO_ID, HELLO_METHOD};
 use wslink_core::{
     from_value, map, ClientId, Close, CloseCode, Codec, CodecError, DecodeLimits, Decoder, Encoded,
-    EnvelopeError, FrameSink, FrameStream, Map, Message, Request, Transport, Value, WireError,
+    EnvelopeError, FrameSink, FrameStream, Map, Message, Request, Transport, TransportError, Value,
+    WireError,
 };
 
 use crate::error::ClientError;
@@ -22,6 +33,32 @@ pub const DEFAULT_SECRET: &str = "wslink-secret";
 /// The chunk size used until the hello reply announces the server's (as the JS client).
 pub const PRE_HELLO_FRAME_SIZE: usize = 512 * 1024;
 
+/// How a client dials again after its connection drops.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReconnectPolicy {
+    /// Wait before the first attempt (default 100 ms); doubled after each failure.
+    pub initial_delay: Duration,
+    /// Longest wait between attempts (default 5 s).
+    pub max_delay: Duration,
+    /// Give up (and close the client) after this many failed attempts in a row
+    /// (default: never give up).
+    pub max_attempts: Option<u32>,
+    /// How long a call made while reconnecting waits for the new link before it fails
+    /// with [`ClientError::Disconnected`] (default 10 s).
+    pub wait_for_link: Duration,
+}
+
+impl Default for ReconnectPolicy {
+    fn default() -> Self {
+        ReconnectPolicy {
+            initial_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(5),
+            max_attempts: None,
+            wait_for_link: Duration::from_secs(10),
+        }
+    }
+}
+
 /// Settings of a client.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -30,13 +67,16 @@ pub struct ClientConfig {
     /// Largest message accepted from the server, and bounds on incomplete ones
     /// (default 256 MiB).
     pub limits: DecodeLimits,
-    /// Fail a call that has no answer after this long (default: wait forever, as long as
-    /// the connection lives).
+    /// Fail a call that has no answer after this long (default: wait as long as the
+    /// connection lives).
     pub request_timeout: Option<Duration>,
     /// Unread publications a subscription holds before it drops newer ones (default 16384).
     pub subscription_capacity: usize,
     /// Messages waiting to be written (default 256); calls wait when it is full.
     pub send_queue: usize,
+    /// Dial again when the connection drops (default: no; needs
+    /// [`ClientBuilder::connect_with`]).
+    pub reconnect: Option<ReconnectPolicy>,
 }
 
 impl Default for ClientConfig {
@@ -47,44 +87,71 @@ impl Default for ClientConfig {
             request_timeout: None,
             subscription_capacity: 16384,
             send_queue: 256,
+            reconnect: None,
         }
     }
 }
 
-type EncodeFn = dyn Fn(&Message, usize) -> Result<Encoded, CodecError> + Send + Sync;
+/// What the client needs of a codec, object-safe.
+trait ClientCodec: Send + Sync {
+    fn encode(&self, message: &Message, max_frame: usize) -> Result<Encoded, CodecError>;
+    fn decoder(&self, limits: DecodeLimits) -> Box<dyn Decoder>;
+}
+
+impl<C: Codec> ClientCodec for C {
+    fn encode(&self, message: &Message, max_frame: usize) -> Result<Encoded, CodecError> {
+        Codec::encode(self, message, max_frame)
+    }
+    fn decoder(&self, limits: DecodeLimits) -> Box<dyn Decoder> {
+        Box::new(Codec::decoder(self, limits))
+    }
+}
 
 enum Outgoing {
     Message(Encoded),
     Close(Close),
 }
 
-#[derive(Default)]
-struct Pending {
-    closed: bool,
-    calls: HashMap<String, oneshot::Sender<Result<Value, WireError>>>,
+/// One transport, with its writer task behind `outgoing`.
+struct Link {
+    id: u64,
+    outgoing: mpsc::Sender<Outgoing>,
+    max_frame: AtomicUsize,
 }
 
-/// State shared by the client handles and the reader task.
+type Answer = oneshot::Sender<Result<Value, WireError>>;
+
+#[derive(Default)]
+struct State {
+    /// The link that passed its hello; `None` while (re)connecting.
+    link: Option<Arc<Link>>,
+    client_id: Option<ClientId>,
+    closed: bool,
+    /// Calls waiting for an answer, with the link they were sent on.
+    calls: HashMap<String, (u64, Answer)>,
+}
+
+/// State shared by the client handles, the link tasks and the reconnecting task.
 struct Inner {
-    encode: Box<EncodeFn>,
-    max_frame: AtomicUsize,
-    outgoing: mpsc::Sender<Outgoing>,
-    pending: Mutex<Pending>,
+    codec: Box<dyn ClientCodec>,
+    state: Mutex<State>,
+    changed: watch::Sender<u64>,
     topics: Arc<Topics>,
     counter: AtomicU64,
-    client_id: std::sync::OnceLock<ClientId>,
+    next_link: AtomicU64,
+    lost: Mutex<Option<mpsc::Sender<()>>>,
     config: ClientConfig,
 }
 
 impl Inner {
-    fn pending(&self) -> std::sync::MutexGuard<'_, Pending> {
-        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn dispatch(&self, message: Message) {
         match message {
-            Message::Response(r) => match self.pending().calls.remove(&r.id) {
-                Some(tx) => {
+            Message::Response(r) => match self.state().calls.remove(&r.id) {
+                Some((_, tx)) => {
                     let _ = tx.send(r.outcome);
                 }
                 None => tracing::debug!(id = %r.id, "response for no pending call"),
@@ -98,35 +165,103 @@ impl Inner {
         }
     }
 
-    /// Marks the connection closed: every pending call fails, every subscription ends.
-    fn shut(&self) {
-        let calls = {
-            let mut pending = self.pending();
-            pending.closed = true;
-            std::mem::take(&mut pending.calls)
+    /// A link ended: its calls fail; if it was the current link, reconnect or close.
+    fn link_lost(&self, link: u64) {
+        let (failed, was_current, closed) = {
+            let mut state = self.state();
+            let failed: Vec<String> = state
+                .calls
+                .iter()
+                .filter(|(_, (l, _))| *l == link)
+                .map(|(id, _)| id.clone())
+                .collect();
+            let failed: Vec<Answer> = failed
+                .iter()
+                .filter_map(|id| state.calls.remove(id).map(|(_, tx)| tx))
+                .collect();
+            let was_current = state.link.as_ref().is_some_and(|l| l.id == link);
+            if was_current {
+                state.link = None;
+                if self.config.reconnect.is_none() {
+                    state.closed = true;
+                }
+            }
+            (failed, was_current, state.closed)
         };
-        drop(calls); // dropped senders wake their callers with `Disconnected`
-        self.topics.close_all();
+        drop(failed); // dropped senders wake their callers with `Disconnected`
+        if !was_current {
+            return;
+        }
+        self.changed.send_modify(|n| *n += 1);
+        if closed {
+            self.shut();
+        } else if let Some(lost) = self.lost.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            tracing::info!("connection lost: reconnecting");
+            let _ = lost.try_send(());
+        }
     }
 
-    async fn request(&self, request: Request) -> Result<Value, ClientError> {
+    /// Closes for good: every call fails, every subscription ends, the link is closed.
+    fn shut(&self) {
+        let (calls, link) = {
+            let mut state = self.state();
+            state.closed = true;
+            (std::mem::take(&mut state.calls), state.link.take())
+        };
+        drop(calls);
+        if let Some(link) = link {
+            let _ = link
+                .outgoing
+                .try_send(Outgoing::Close(Close::new(CloseCode::NORMAL, "")));
+        }
+        self.topics.close_all();
+        self.changed.send_modify(|n| *n += 1);
+    }
+
+    /// The current link, waiting for one while reconnecting.
+    async fn current_link(&self) -> Result<Arc<Link>, ClientError> {
+        let mut changed = self.changed.subscribe();
+        let wait = match &self.config.reconnect {
+            Some(policy) => policy.wait_for_link,
+            None => Duration::ZERO,
+        };
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            {
+                let state = self.state();
+                if state.closed {
+                    return Err(ClientError::Disconnected);
+                }
+                if let Some(link) = &state.link {
+                    return Ok(link.clone());
+                }
+            }
+            match tokio::time::timeout_at(deadline, changed.changed()).await {
+                Ok(Ok(())) => continue,
+                _ => return Err(ClientError::Disconnected),
+            }
+        }
+    }
+
+    async fn request_on(&self, link: &Link, request: Request) -> Result<Value, ClientError> {
         let (tx, rx) = oneshot::channel();
         let id = request.id.clone();
         {
-            let mut pending = self.pending();
-            if pending.closed {
+            let mut state = self.state();
+            if state.closed {
                 return Err(ClientError::Disconnected);
             }
-            pending.calls.insert(id.clone(), tx);
+            state.calls.insert(id.clone(), (link.id, tx));
         }
         let guard = PendingGuard {
             inner: self,
             id: &id,
         };
-        let max_frame = self.max_frame.load(Ordering::Relaxed);
         let message = Message::Request(request);
-        let encoded = (self.encode)(&message, max_frame)?;
-        self.outgoing
+        let encoded = self
+            .codec
+            .encode(&message, link.max_frame.load(Ordering::Relaxed))?;
+        link.outgoing
             .send(Outgoing::Message(encoded))
             .await
             .map_err(|_| ClientError::Disconnected)?;
@@ -153,22 +288,124 @@ struct PendingGuard<'a> {
 
 impl Drop for PendingGuard<'_> {
     fn drop(&mut self) {
-        self.inner.pending().calls.remove(self.id);
+        self.inner.state().calls.remove(self.id);
     }
 }
 
-/// Closes the connection when the last [`Client`] handle goes away.
-struct Connection {
+/// Opens a link over `transport` and says hello; the link becomes current on success.
+async fn establish<T: Transport>(inner: &Arc<Inner>, transport: T) -> Result<(), ClientError> {
+    let (sink, stream) = transport.split();
+    let (tx, rx) = mpsc::channel(inner.config.send_queue.max(1));
+    let link = Arc::new(Link {
+        id: inner.next_link.fetch_add(1, Ordering::Relaxed),
+        outgoing: tx,
+        max_frame: AtomicUsize::new(PRE_HELLO_FRAME_SIZE),
+    });
+    let mut decoder = inner.codec.decoder(inner.config.limits.clone());
+    // The server's messages are not subject to the pre-auth limit.
+    decoder.set_authenticated(true);
+    tokio::spawn(write_loop(sink, rx));
+    tokio::spawn(read_loop(inner.clone(), stream, decoder, link.id));
+
+    let hello = Request {
+        id: HELLO_ID.to_owned(),
+        method: HELLO_METHOD.to_owned(),
+        args: vec![map! { "secret" => inner.config.secret.as_str() }],
+        kwargs: Map::new(),
+    };
+    let result = inner.request_on(&link, hello).await.and_then(|reply| {
+        let id = reply["clientID"].as_str().ok_or_else(|| {
+            ClientError::Protocol(format!("hello reply without clientID: {reply}"))
+        })?;
+        Ok((ClientId::from_wire(id), reply["maxMsgSize"].as_u64()))
+    });
+    let (client_id, max_frame) = match result {
+        Ok(ok) => ok,
+        Err(e) => {
+            let _ = link
+                .outgoing
+                .try_send(Outgoing::Close(Close::new(CloseCode::NORMAL, "")));
+            return Err(match e {
+                ClientError::Rpc(wire) => ClientError::Auth(wire),
+                other => other,
+            });
+        }
+    };
+    if let Some(size) = max_frame.filter(|&n| n > 0) {
+        link.max_frame.store(
+            usize::try_from(size).unwrap_or(usize::MAX),
+            Ordering::Relaxed,
+        );
+    }
+    {
+        let mut state = inner.state();
+        if state.closed {
+            return Err(ClientError::Disconnected);
+        }
+        state.client_id = Some(client_id);
+        state.link = Some(link);
+    }
+    inner.changed.send_modify(|n| *n += 1);
+    Ok(())
+}
+
+/// Dials again, with backoff, each time the current link is lost.
+async fn reconnect<F, Fut, T>(
+    inner: Weak<Inner>,
+    dial: F,
+    policy: ReconnectPolicy,
+    mut lost: mpsc::Receiver<()>,
+) where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, TransportError>> + Send,
+    T: Transport,
+{
+    while lost.recv().await.is_some() {
+        let mut delay = policy.initial_delay;
+        let mut failures = 0u32;
+        loop {
+            tokio::time::sleep(delay).await;
+            let Some(inner) = inner.upgrade() else { return };
+            if inner.state().closed {
+                return;
+            }
+            let attempt = match dial().await {
+                Ok(transport) => establish(&inner, transport).await,
+                Err(e) => Err(ClientError::Transport(e)),
+            };
+            match attempt {
+                Ok(()) => {
+                    tracing::info!("reconnected");
+                    break;
+                }
+                Err(e @ ClientError::Auth(_)) => {
+                    tracing::warn!(error = %e, "reconnect refused by the server: giving up");
+                    inner.shut();
+                    return;
+                }
+                Err(e) => {
+                    failures += 1;
+                    tracing::info!(error = %e, failures, "reconnect failed");
+                    if policy.max_attempts.is_some_and(|max| failures >= max) {
+                        tracing::warn!("giving up reconnecting");
+                        inner.shut();
+                        return;
+                    }
+                }
+            }
+            delay = (delay * 2).min(policy.max_delay);
+        }
+    }
+}
+
+/// Closes the client when the last [`Client`] handle goes away.
+struct Handle {
     inner: Arc<Inner>,
 }
 
-impl Drop for Connection {
+impl Drop for Handle {
     fn drop(&mut self) {
         self.inner.shut();
-        let _ = self
-            .inner
-            .outgoing
-            .try_send(Outgoing::Close(Close::new(CloseCode::NORMAL, "")));
     }
 }
 
@@ -176,22 +413,32 @@ impl Drop for Connection {
 /// the last clone is dropped or [`Client::close`] is called.
 #[derive(Clone)]
 pub struct Client {
-    conn: Arc<Connection>,
+    handle: Arc<Handle>,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.inner().state();
         f.debug_struct("Client")
-            .field("client_id", &self.conn.inner.client_id.get())
+            .field("client_id", &state.client_id)
+            .field("connected", &state.link.is_some())
+            .field("closed", &state.closed)
             .finish()
     }
 }
 
 /// Builds a [`Client`].
-#[derive(Debug, Clone)]
 pub struct ClientBuilder<C> {
     codec: C,
     config: ClientConfig,
+}
+
+impl<C> std::fmt::Debug for ClientBuilder<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("config", &self.config)
+            .finish()
+    }
 }
 
 #[cfg(feature = "msgpack")]
@@ -228,6 +475,12 @@ impl<C: Codec> ClientBuilder<C> {
         self
     }
 
+    /// Dials again when the connection drops (only with [`ClientBuilder::connect_with`]).
+    pub fn reconnect(mut self, policy: ReconnectPolicy) -> Self {
+        self.config.reconnect = Some(policy);
+        self
+    }
+
     /// Replaces all settings.
     pub fn config(mut self, config: ClientConfig) -> Self {
         self.config = config;
@@ -240,78 +493,101 @@ impl<C: Codec> ClientBuilder<C> {
         self
     }
 
-    /// Opens the connection over `transport`, says hello, and returns the client once the
-    /// server accepted it.
-    pub async fn connect<T: Transport>(self, transport: T) -> Result<Client, ClientError> {
-        let (sink, stream) = transport.split();
-        let (tx, rx) = mpsc::channel(self.config.send_queue.max(1));
-        let codec = self.codec.clone();
-        let mut decoder = self.codec.decoder(self.config.limits.clone());
-        // The server's messages are not subject to the pre-auth limit.
-        decoder.set_authenticated(true);
-        let inner = Arc::new(Inner {
-            encode: Box::new(move |message, max_frame| codec.encode(message, max_frame)),
-            max_frame: AtomicUsize::new(PRE_HELLO_FRAME_SIZE),
-            outgoing: tx,
-            pending: Mutex::new(Pending::default()),
+    fn into_inner(self, reconnect: bool) -> Arc<Inner> {
+        let mut config = self.config;
+        if !reconnect {
+            config.reconnect = None;
+        }
+        Arc::new(Inner {
+            codec: Box::new(self.codec),
+            state: Mutex::new(State::default()),
+            changed: watch::channel(0).0,
             topics: Arc::new(Topics::default()),
             counter: AtomicU64::new(0),
-            client_id: std::sync::OnceLock::new(),
-            config: self.config,
-        });
-        tokio::spawn(write_loop(sink, rx));
-        tokio::spawn(read_loop(inner.clone(), stream, decoder));
+            next_link: AtomicU64::new(0),
+            lost: Mutex::new(None),
+            config,
+        })
+    }
+
+    /// Says hello over `transport` and returns the client once the server accepted it.
+    /// The client closes when this connection drops (there is no way to dial again).
+    pub async fn connect<T: Transport>(self, transport: T) -> Result<Client, ClientError> {
+        let inner = self.into_inner(false);
         let client = Client {
-            conn: Arc::new(Connection { inner }),
+            handle: Arc::new(Handle {
+                inner: inner.clone(),
+            }),
         };
-        client.hello().await?;
+        establish(&inner, transport).await?;
+        Ok(client)
+    }
+
+    /// Dials with `dial` and says hello; with a [`ReconnectPolicy`], dials again whenever
+    /// the connection drops.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), wslink_client::ClientError> {
+    /// use wslink_client::{Client, ReconnectPolicy};
+    /// use wslink_core::memory;
+    ///
+    /// let (_listener, connector) = memory::listener(16);
+    /// let client = Client::builder()
+    ///     .reconnect(ReconnectPolicy::default())
+    ///     .connect_with(move || {
+    ///         let connector = connector.clone();
+    ///         async move { connector.connect().await }
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect_with<F, Fut, T>(self, dial: F) -> Result<Client, ClientError>
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, TransportError>> + Send + 'static,
+        T: Transport,
+    {
+        let policy = self.config.reconnect.clone();
+        let inner = self.into_inner(true);
+        let client = Client {
+            handle: Arc::new(Handle {
+                inner: inner.clone(),
+            }),
+        };
+        establish(&inner, dial().await?).await?;
+        if let Some(policy) = policy {
+            let (tx, rx) = mpsc::channel(1);
+            *inner.lost.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+            tokio::spawn(reconnect(Arc::downgrade(&inner), dial, policy, rx));
+        }
         Ok(client)
     }
 }
 
 impl Client {
-    fn inner(&self) -> &Inner {
-        &self.conn.inner
+    fn inner(&self) -> &Arc<Inner> {
+        &self.handle.inner
     }
 
-    async fn hello(&self) -> Result<(), ClientError> {
-        let inner = self.inner();
-        let request = Request {
-            id: HELLO_ID.to_owned(),
-            method: HELLO_METHOD.to_owned(),
-            args: vec![map! { "secret" => inner.config.secret.as_str() }],
-            kwargs: Map::new(),
-        };
-        let reply = inner.request(request).await.map_err(|e| match e {
-            ClientError::Rpc(wire) => ClientError::Auth(wire),
-            other => other,
-        })?;
-        let Some(id) = reply["clientID"].as_str() else {
-            return Err(ClientError::Protocol(format!(
-                "hello reply without clientID: {reply}"
-            )));
-        };
-        let _ = inner.client_id.set(ClientId::from_wire(id));
-        if let Some(size) = reply["maxMsgSize"].as_u64().filter(|&n| n > 0) {
-            inner.max_frame.store(
-                usize::try_from(size).unwrap_or(usize::MAX),
-                Ordering::Relaxed,
-            );
-        }
-        Ok(())
-    }
-
-    /// The id the server gave this client.
-    pub fn client_id(&self) -> &ClientId {
+    /// The id the server gave this client (a new one after each reconnect).
+    pub fn client_id(&self) -> ClientId {
         self.inner()
+            .state()
             .client_id
-            .get()
-            .expect("a connected client has had its hello")
+            .clone()
+            .expect("a client exists only after a successful hello")
     }
 
-    /// The chunk size in use (the server's `maxMsgSize`).
+    /// The chunk size in use (the server's `maxMsgSize`), or the pre-hello size while
+    /// reconnecting.
     pub fn max_frame_size(&self) -> usize {
-        self.inner().max_frame.load(Ordering::Relaxed)
+        self.inner()
+            .state()
+            .link
+            .as_ref()
+            .map_or(PRE_HELLO_FRAME_SIZE, |l| {
+                l.max_frame.load(Ordering::Relaxed)
+            })
     }
 
     /// Calls `method(*args, **kwargs)` and waits for the result.
@@ -322,17 +598,21 @@ impl Client {
         kwargs: Map,
     ) -> Result<Value, ClientError> {
         let inner = self.inner();
+        let link = inner.current_link().await?;
         let id = rpc_id(
-            self.client_id(),
+            &self.client_id(),
             inner.counter.fetch_add(1, Ordering::Relaxed),
         );
         inner
-            .request(Request {
-                id,
-                method: method.to_owned(),
-                args,
-                kwargs,
-            })
+            .request_on(
+                &link,
+                Request {
+                    id,
+                    method: method.to_owned(),
+                    args,
+                    kwargs,
+                },
+            )
             .await
     }
 
@@ -347,13 +627,14 @@ impl Client {
     }
 
     /// Receives the publications of `topic` until the returned [`Subscription`] is
-    /// dropped. Nothing is sent to the server: wslink servers broadcast.
+    /// dropped. Nothing is sent to the server: wslink servers broadcast, and the
+    /// subscription survives reconnects.
     pub fn subscribe(&self, topic: &str) -> Result<Subscription, ClientError> {
         if !is_valid_topic(topic) {
             return Err(ClientError::InvalidTopic(topic.to_owned()));
         }
         let inner = self.inner();
-        if inner.pending().closed {
+        if inner.state().closed {
             return Err(ClientError::Disconnected);
         }
         Ok(inner
@@ -361,20 +642,20 @@ impl Client {
             .subscribe(topic, inner.config.subscription_capacity))
     }
 
-    /// `true` once the connection is closed.
+    /// `true` once the client is closed for good.
     pub fn is_closed(&self) -> bool {
-        self.inner().pending().closed
+        self.inner().state().closed
+    }
+
+    /// `true` while a link is up (not closed, not reconnecting).
+    pub fn is_connected(&self) -> bool {
+        self.inner().state().link.is_some()
     }
 
     /// Closes the connection (close code 1000). Calls in flight fail with
     /// [`ClientError::Disconnected`]; subscriptions end.
     pub async fn close(&self) {
-        let inner = self.inner();
-        inner.shut();
-        let _ = inner
-            .outgoing
-            .send(Outgoing::Close(Close::new(CloseCode::NORMAL, "")))
-            .await;
+        self.inner().shut();
     }
 }
 
@@ -405,7 +686,12 @@ async fn write_loop<S: FrameSink>(mut sink: S, mut rx: mpsc::Receiver<Outgoing>)
     let _ = sink.close(Close::new(CloseCode::NORMAL, "")).await;
 }
 
-async fn read_loop<S: FrameStream, D: Decoder>(inner: Arc<Inner>, mut stream: S, mut decoder: D) {
+async fn read_loop<S: FrameStream>(
+    inner: Arc<Inner>,
+    mut stream: S,
+    mut decoder: Box<dyn Decoder>,
+    link: u64,
+) {
     while let Some(frame) = stream.recv().await {
         let frame = match frame {
             Ok(frame) => frame,
@@ -422,16 +708,12 @@ async fn read_loop<S: FrameStream, D: Decoder>(inner: Arc<Inner>, mut stream: S,
                 tracing::warn!(error = %e, "ignoring a message that is not a map")
             }
             Err(e) => {
-                // Which call the bad message answered is unknown: fail them all rather
-                // than leave one waiting forever.
+                // Which call the bad message answered is unknown: fail the link's calls
+                // rather than leave one waiting forever.
                 tracing::warn!(error = %e, "closing: the server sent an undecodable message");
-                let _ = inner.outgoing.try_send(Outgoing::Close(Close::new(
-                    e.close_code(),
-                    "undecodable message",
-                )));
                 break;
             }
         }
     }
-    inner.shut();
+    inner.link_lost(link);
 }

@@ -30,6 +30,8 @@ mod client;
 mod error;
 mod subscription;
 
-pub use client::{Client, ClientBuilder, ClientConfig, DEFAULT_SECRET, PRE_HELLO_FRAME_SIZE};
+pub use client::{
+    Client, ClientBuilder, ClientConfig, ReconnectPolicy, DEFAULT_SECRET, PRE_HELLO_FRAME_SIZE,
+};
 pub use error::ClientError;
 pub use subscription::Subscription;

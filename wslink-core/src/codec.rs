@@ -202,3 +202,13 @@ pub trait Decoder: Send + 'static {
     /// Switches between the pre-auth and post-auth size limits.
     fn set_authenticated(&mut self, authenticated: bool);
 }
+
+impl<D: Decoder + ?Sized> Decoder for Box<D> {
+    fn decode(&mut self, frame: Frame) -> Result<Option<Message>, CodecError> {
+        (**self).decode(frame)
+    }
+
+    fn set_authenticated(&mut self, authenticated: bool) {
+        (**self).set_authenticated(authenticated)
+    }
+}

@@ -110,6 +110,17 @@ impl Hub {
         self.count.subscribe()
     }
 
+    /// Starts closing one client's connection with `close`; `false` if it is not connected.
+    pub fn close_client(&self, client: &ClientId, close: Close) -> bool {
+        match self.read().get(client) {
+            Some(conn) => {
+                conn.outbox.close(close);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Starts closing every connection with `close` (queued messages are still sent).
     pub fn close_all(&self, close: Close) {
         for conn in self.read().values() {

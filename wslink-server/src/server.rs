@@ -313,6 +313,15 @@ impl ServerHandle {
             .close_all(Close::new(CloseCode::GOING_AWAY, "Server shutdown"));
     }
 
+    /// Closes one client's connection (1000, queued messages are still sent); `false`
+    /// if that client is not connected.
+    pub fn disconnect(&self, client: &ClientId) -> bool {
+        self.hub.close_client(
+            client,
+            Close::new(CloseCode::NORMAL, "disconnected by the server"),
+        )
+    }
+
     /// `true` once [`ServerHandle::shutdown`] was called.
     pub fn is_shut_down(&self) -> bool {
         *self.shutdown.borrow()
