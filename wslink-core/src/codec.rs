@@ -100,6 +100,9 @@ pub struct DecodeLimits {
     pub partial_bytes: usize,
     /// Incomplete messages held at once by one connection.
     pub partial_messages: usize,
+    /// 1.x attachments announced or received but not yet used by a message, per
+    /// connection (a message with more binary values than this cannot be received).
+    pub attachments: usize,
     /// An incomplete message older than this is dropped (its bytes freed); `None` keeps
     /// incomplete messages until the connection ends.
     pub partial_timeout: Option<Duration>,
@@ -121,6 +124,7 @@ impl Default for DecodeLimits {
             message_size: Self::DEFAULT_MESSAGE_SIZE,
             partial_bytes: Self::DEFAULT_MESSAGE_SIZE,
             partial_messages: 32,
+            attachments: 1024,
             partial_timeout: Some(Duration::from_secs(60)),
             max_depth: 128,
         }
