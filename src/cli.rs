@@ -2,9 +2,15 @@
 //!
 //! [`ServerArgs`] holds the flags of the Python server (`--host`, `--port`, `--content`,
 //! `--authKey`, `--timeout`, `--ws-endpoint`, `--no-ws-endpoint`, `--fs-endpoints`,
-//! `--debug`) as a `clap::Args`, so an application flattens it into its own parser and
+//! `--ssl`, `--debug`) as a `clap::Args`, so an application flattens it into its own parser and
 //! adds its own flags; [`run`] then serves a [`ServerBuilder`] until Ctrl-C, SIGTERM,
 //! `application.exit` or the idle timeout.
+//!
+//! `--ssl cert.pem,key.pem` serves `https://` and `wss://` with that certificate chain and
+//! private key (PEM; PKCS#8, RSA or SEC1 keys); `--ssl adhoc` makes a throw-away
+//! self-signed certificate for the `--host` name (plus `localhost`, `127.0.0.1` and `::1`),
+//! as the reference does. Clients must trust a self-signed certificate (for the Rust client:
+//! `ConnectOptions::trust_pem_file`).
 //!
 //! ```no_run
 //! use clap::Parser;
@@ -39,7 +45,7 @@ use std::time::Duration;
 
 use wslink_core::Codec;
 use wslink_server::{ServerBuilder, ServerHandle};
-use wslink_transport_ws::{HttpOptions, WsListener};
+use wslink_transport_ws::{HttpOptions, TlsConfig, WsListener};
 
 /// The server flags of the reference CLI.
 #[derive(Debug, Clone, clap::Args)]
@@ -88,6 +94,11 @@ pub struct ServerArgs {
     )]
     pub auth_msg_size: usize,
 
+    /// TLS: `CERT,KEY` (PEM certificate chain and private key files) or `adhoc` (a
+    /// throw-away self-signed certificate); then https:// and wss://.
+    #[arg(long, value_name = "CERT,KEY|adhoc")]
+    pub ssl: Option<String>,
+
     /// Largest message accepted after the hello (bytes).
     #[arg(long = "max-message", default_value_t = wslink_core::DecodeLimits::DEFAULT_MESSAGE_SIZE)]
     pub max_message: usize,
@@ -108,7 +119,42 @@ impl ServerArgs {
             .collect()
     }
 
-    /// The HTTP options these flags describe.
+    /// The TLS configuration of `--ssl`: `None` without the flag (or with an empty value),
+    /// the certificate and key of `--ssl CERT,KEY`, or a self-signed certificate for
+    /// `--host` with `--ssl adhoc`. Errors name the file and what is wrong with it.
+    pub fn tls_config(&self) -> std::io::Result<Option<TlsConfig>> {
+        let invalid =
+            |message: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, message);
+        let Some(ssl) = self.ssl.as_deref().map(str::trim).filter(|s| !s.is_empty()) else {
+            return Ok(None);
+        };
+        if ssl.eq_ignore_ascii_case("adhoc") {
+            let names = adhoc_names(&self.host);
+            let (config, _pem) =
+                TlsConfig::self_signed(&names).map_err(|e| invalid(format!("--ssl adhoc: {e}")))?;
+            tracing::warn!(
+                ?names,
+                "--ssl adhoc: serving a throw-away self-signed certificate; clients must trust it explicitly"
+            );
+            return Ok(Some(config));
+        }
+        match ssl.split_once(',') {
+            Some((cert, key)) if !cert.trim().is_empty() && !key.trim().is_empty() => {
+                TlsConfig::from_pem_files(cert.trim(), key.trim())
+                    .map(Some)
+                    .map_err(|e| {
+                        let e = std::io::Error::from(e);
+                        std::io::Error::new(e.kind(), format!("--ssl: {e}"))
+                    })
+            }
+            _ => Err(invalid(format!(
+                "--ssl {ssl:?}: expected CERT,KEY (a PEM certificate chain file and a PEM private key file, comma-separated) or adhoc"
+            ))),
+        }
+    }
+
+    /// The HTTP options these flags describe (without TLS: [`bind`] adds
+    /// [`tls_config`](Self::tls_config), which reads files and so may fail).
     pub fn http_options(&self) -> HttpOptions {
         HttpOptions {
             ws_endpoint: (!self.no_ws_endpoint)
@@ -140,6 +186,25 @@ impl ServerArgs {
     }
 }
 
+/// The names of an adhoc certificate: `host` (unless it is a wildcard address) and the
+/// loopback names.
+fn adhoc_names(host: &str) -> Vec<String> {
+    let host = host.trim().trim_start_matches('[').trim_end_matches(']');
+    let wildcard = host
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_unspecified());
+    let mut names = Vec::new();
+    if !host.is_empty() && !wildcard {
+        names.push(host.to_owned());
+    }
+    for name in ["localhost", "127.0.0.1", "::1"] {
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            names.push(name.to_owned());
+        }
+    }
+    names
+}
+
 /// Logs to stderr; `RUST_LOG` overrides the level (`info`, or `debug` with `debug`).
 pub fn init_tracing(debug: bool) {
     let default = if debug { "debug" } else { "info" };
@@ -157,20 +222,26 @@ pub struct Bound {
     listener: WsListener,
     /// The address bound.
     pub local_addr: SocketAddr,
-    /// The WebSocket URL clients connect to.
+    /// The WebSocket URL clients connect to (`wss://…` with `--ssl`).
     pub ws_url: Option<String>,
+    /// Whether the server speaks TLS (`--ssl`).
+    pub tls: bool,
 }
 
-/// Binds the address of `args`.
+/// Binds the address of `args` (and loads the `--ssl` certificate first).
 pub async fn bind(args: &ServerArgs) -> std::io::Result<Bound> {
-    let options = args.http_options();
+    let mut options = args.http_options();
+    options.tls = args.tls_config()?;
+    let tls = options.tls.is_some();
     let endpoint = options.ws_endpoint.clone();
     let listener = WsListener::bind((args.host.as_str(), args.port), options).await?;
     let local_addr = listener.local_addr();
+    let scheme = if tls { "wss" } else { "ws" };
     Ok(Bound {
         listener,
         local_addr,
-        ws_url: endpoint.map(|path| format!("ws://{local_addr}{path}")),
+        ws_url: endpoint.map(|path| format!("{scheme}://{local_addr}{path}")),
+        tls,
     })
 }
 
@@ -193,7 +264,14 @@ pub async fn serve_bound<C: Codec>(
         let mut out = std::io::stdout().lock();
         match &bound.ws_url {
             Some(url) => writeln!(out, "wslink: Starting factory {url}")?,
-            None => writeln!(out, "wslink: Starting factory http://{}/", bound.local_addr)?,
+            None => {
+                let scheme = if bound.tls { "https" } else { "http" };
+                writeln!(
+                    out,
+                    "wslink: Starting factory {scheme}://{}/",
+                    bound.local_addr
+                )?
+            }
         }
         out.flush()?;
     }
@@ -264,5 +342,47 @@ mod tests {
         assert_eq!(cli.server.auth_key, "k");
         let no_ws = Cli::try_parse_from(["x", "--no-ws-endpoint"]).unwrap();
         assert_eq!(no_ws.server.http_options().ws_endpoint, None);
+        assert!(cli.server.tls_config().unwrap().is_none());
+    }
+
+    fn ssl(value: &str) -> std::io::Result<Option<TlsConfig>> {
+        Cli::try_parse_from(["x", "--ssl", value])
+            .unwrap()
+            .server
+            .tls_config()
+    }
+
+    #[test]
+    fn ssl_flag_errors_are_clear() {
+        assert!(ssl("").unwrap().is_none());
+        let err = ssl("just-one-file.pem").unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("expected CERT,KEY"), "{err}");
+        let err = ssl("/nonexistent/cert.pem,/nonexistent/key.pem").unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+        assert!(err.to_string().contains("/nonexistent/cert.pem"), "{err}");
+    }
+
+    #[test]
+    fn adhoc_names_cover_the_host_and_loopback() {
+        assert_eq!(
+            adhoc_names("0.0.0.0"),
+            vec!["localhost", "127.0.0.1", "::1"]
+        );
+        assert_eq!(
+            adhoc_names("example.org"),
+            vec!["example.org", "localhost", "127.0.0.1", "::1"]
+        );
+        assert_eq!(adhoc_names("[::1]"), vec!["::1", "localhost", "127.0.0.1"]);
+    }
+
+    #[tokio::test]
+    async fn ssl_adhoc_serves_wss() {
+        let cli = Cli::try_parse_from(["x", "--port", "0", "--ssl", "adhoc"]).unwrap();
+        let bound = bind(&cli.server).await.unwrap();
+        assert!(bound.tls);
+        let url = bound.ws_url.clone().unwrap();
+        assert!(url.starts_with("wss://127.0.0.1:"), "{url}");
+        assert!(bound.listener.is_tls());
     }
 }

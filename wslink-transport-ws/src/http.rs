@@ -6,6 +6,12 @@
 //! wslink server. Other paths are served from the content folder (`index.html` at `/`) and
 //! from extra static mounts; a plain GET on the endpoint gets 400 (the reference answers
 //! 500 and leaks a connection entry).
+//!
+//! With [`HttpOptions::tls`] set (feature `tls`), every accepted TCP connection first does
+//! a TLS handshake, in its own task and bounded by the configuration's handshake timeout;
+//! the listener then serves `https://` and `wss://` only. A failed handshake (a plain
+//! `ws://` client, a client that does not trust the certificate, a scanner) is logged and
+//! closes that connection alone.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -24,6 +30,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -35,6 +42,8 @@ use tower_http::services::ServeDir;
 use wslink_core::{Listener, PeerInfo};
 
 use crate::stream::WsTransport;
+#[cfg(feature = "tls")]
+use crate::tls::TlsConfig;
 
 /// A connection accepted by a [`WsListener`].
 pub type ServerTransport = WsTransport<TokioIo<Upgraded>>;
@@ -59,6 +68,10 @@ pub struct HttpOptions {
     pub allowed_origins: Option<Vec<String>>,
     /// Connections waiting to be accepted by the wslink server.
     pub backlog: usize,
+    /// Serve `https://` and `wss://` with this certificate (default: none, plain
+    /// `http://` and `ws://`). Feature `tls`.
+    #[cfg(feature = "tls")]
+    pub tls: Option<TlsConfig>,
 }
 
 impl Default for HttpOptions {
@@ -70,6 +83,8 @@ impl Default for HttpOptions {
             max_message_size: 4 * 1024 * 1024 + 4096,
             allowed_origins: None,
             backlog: 128,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -86,6 +101,8 @@ struct HttpState {
     content: Option<ServeDir>,
     mounts: Vec<(String, ServeDir)>,
     accepted: mpsc::Sender<ServerTransport>,
+    #[cfg(feature = "tls")]
+    tls: Option<(tokio_rustls::TlsAcceptor, std::time::Duration)>,
 }
 
 /// Listens for HTTP connections and yields WebSocket upgrades as transports.
@@ -93,6 +110,7 @@ struct HttpState {
 pub struct WsListener {
     incoming: mpsc::Receiver<ServerTransport>,
     local_addr: SocketAddr,
+    tls: bool,
     http: JoinHandle<()>,
 }
 
@@ -112,6 +130,11 @@ impl WsListener {
         let (tx, rx) = mpsc::channel(options.backlog.max(1));
         let static_dir = |dir: &PathBuf| ServeDir::new(dir).append_index_html_on_directories(true);
         let state = Arc::new(HttpState {
+            #[cfg(feature = "tls")]
+            tls: options
+                .tls
+                .as_ref()
+                .map(|tls| (tls.acceptor(), tls.handshake_timeout())),
             content: options.content.as_ref().map(static_dir),
             mounts: options
                 .fs_endpoints
@@ -121,10 +144,15 @@ impl WsListener {
             options,
             accepted: tx,
         });
+        #[cfg(feature = "tls")]
+        let tls = state.tls.is_some();
+        #[cfg(not(feature = "tls"))]
+        let tls = false;
         let http = tokio::spawn(accept_loop(tcp, state));
         WsListener {
             incoming: rx,
             local_addr,
+            tls,
             http,
         }
     }
@@ -132,6 +160,11 @@ impl WsListener {
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// Whether connections are served over TLS (`https://`, `wss://`).
+    pub fn is_tls(&self) -> bool {
+        self.tls
     }
 }
 
@@ -164,14 +197,32 @@ async fn accept_loop(tcp: TcpListener, state: Arc<HttpState>) {
         let _ = stream.set_nodelay(true);
         let state = state.clone();
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| handle(req, state.clone(), remote));
-            let conn = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .with_upgrades();
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, %remote, "http connection ended with an error");
+            #[cfg(feature = "tls")]
+            if let Some((acceptor, timeout)) = state.tls.clone() {
+                // The handshake runs here, in the connection's own task: a slow or broken
+                // client never holds up the accept loop.
+                match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                    Ok(Ok(tls)) => serve_http(tls, state, remote).await,
+                    Ok(Err(e)) => tracing::info!(error = %e, %remote, "TLS handshake failed"),
+                    Err(_) => tracing::info!(?timeout, %remote, "TLS handshake timed out"),
+                }
+                return;
             }
+            serve_http(stream, state, remote).await;
         });
+    }
+}
+
+async fn serve_http<S>(stream: S, state: Arc<HttpState>, remote: SocketAddr)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |req| handle(req, state.clone(), remote));
+    let conn = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    if let Err(e) = conn.await {
+        tracing::debug!(error = %e, %remote, "http connection ended with an error");
     }
 }
 

@@ -3,10 +3,21 @@
 //! * [`WsListener`] — an HTTP/1.1 server (hyper) that upgrades its endpoint (default
 //!   `/ws`) to WebSocket connections for a wslink server, and serves static files
 //!   (tower-http) on other paths.
-//! * [`connect`] — opens a `ws://` connection for a wslink client.
+//! * [`connect`] — opens a `ws://` (or `wss://`) connection for a wslink client.
 //!
 //! Both yield [`WsTransport`]s (tokio-tungstenite framing): binary and text frames go to
 //! the codec; pings are answered; close frames carry the close code.
+//!
+//! # Features
+//!
+//! * `tls` (on by default) — TLS with rustls and its `ring` crypto provider (aws-lc-rs is
+//!   never pulled in): `HttpOptions::tls` takes a `TlsConfig` (a PEM certificate chain
+//!   and key, like the reference's `--ssl cert.pem,key.pem`) and the listener serves
+//!   `https://` and `wss://`; [`connect`] accepts `wss://` URLs, checking the server against
+//!   the platform's root certificates plus `ConnectOptions::extra_roots`. Turn default
+//!   features off to build without any TLS code.
+//! * `tls-adhoc` — `TlsConfig::self_signed`: a throw-away self-signed certificate made in
+//!   memory (rcgen), like the reference's `--ssl adhoc`.
 //!
 //! ```no_run
 //! use wslink_transport_ws::{connect, HttpOptions, WsListener};
@@ -23,7 +34,15 @@
 mod connect;
 mod http;
 mod stream;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 pub use crate::connect::{connect, connect_with, ClientTransport, ConnectOptions};
 pub use crate::http::{HttpOptions, ServerTransport, WsListener};
 pub use crate::stream::{WsSink, WsStream, WsTransport};
+#[cfg(feature = "tls")]
+pub use crate::tls::{TlsConfig, TlsError};
+/// The rustls crate this transport is built with (feature `tls`), for
+/// [`TlsConfig::from_server_config`] and [`ConnectOptions::tls_config`].
+#[cfg(feature = "tls")]
+pub use rustls;
