@@ -12,3 +12,6 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace --all-targets
 cargo test --workspace --doc
+
+# A short, bounded fuzz run of every decoder that reads network bytes.
+scripts/fuzz.sh "${FUZZ_SECONDS:-15}"

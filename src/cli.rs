@@ -43,9 +43,22 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use wslink_core::Codec;
+use wslink_core::Generation;
 use wslink_server::{ServerBuilder, ServerHandle};
 use wslink_transport_ws::{HttpOptions, TlsConfig, WsListener};
+
+/// Which wire generations a server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Wire {
+    /// 1.x only.
+    #[value(name = "1")]
+    V1,
+    /// 2.x only.
+    #[value(name = "2")]
+    V2,
+    /// Both, decided per connection.
+    Both,
+}
 
 /// The server flags of the reference CLI.
 #[derive(Debug, Clone, clap::Args)]
@@ -106,6 +119,11 @@ pub struct ServerArgs {
     /// Debug logging, and exception detail in error replies.
     #[arg(short, long)]
     pub debug: bool,
+
+    /// Wire generations spoken: `2` (msgpack, binary frames), `1` (JSON text frames with
+    /// attachments), or `both` (each connection's first frame decides).
+    #[arg(long, value_enum, default_value_t = Wire::Both)]
+    pub wire: Wire,
 }
 
 impl ServerArgs {
@@ -167,7 +185,14 @@ impl ServerArgs {
     }
 
     /// Applies the flags to a server builder.
-    pub fn apply<C: Codec>(&self, builder: ServerBuilder<C>) -> ServerBuilder<C> {
+    pub fn apply(&self, builder: ServerBuilder) -> ServerBuilder {
+        // The 1.x codec writes JSON the way the Python server does.
+        let json = wslink_codec_json::JsonCodec::with_style(wslink_codec_json::Style::Python);
+        let builder = match self.wire {
+            Wire::V2 => builder.without(Generation::V1),
+            Wire::V1 => builder.codec(json).without(Generation::V2),
+            Wire::Both => builder.codec(json),
+        };
         let timeout = self.timeout;
         let (max_frame, pre_auth, max_message, debug) = (
             self.max_msg_size,
@@ -247,7 +272,7 @@ pub async fn bind(args: &ServerArgs) -> std::io::Result<Bound> {
 
 /// Serves `builder` with the flags of `args` until it is stopped. Prints the ready line
 /// (`wslink: Starting factory <url>`, newline-terminated) once listening.
-pub async fn run<C: Codec>(builder: ServerBuilder<C>, args: ServerArgs) -> std::io::Result<()> {
+pub async fn run(builder: ServerBuilder, args: ServerArgs) -> std::io::Result<()> {
     init_tracing(args.debug);
     let bound = bind(&args).await?;
     let server = args.apply(builder).build();
@@ -255,10 +280,7 @@ pub async fn run<C: Codec>(builder: ServerBuilder<C>, args: ServerArgs) -> std::
 }
 
 /// Serves an already built server on a [`Bound`] address; see [`run`].
-pub async fn serve_bound<C: Codec>(
-    server: wslink_server::Server<C>,
-    bound: Bound,
-) -> std::io::Result<()> {
+pub async fn serve_bound(server: wslink_server::Server, bound: Bound) -> std::io::Result<()> {
     let handle = server.handle();
     {
         let mut out = std::io::stdout().lock();

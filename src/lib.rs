@@ -8,6 +8,9 @@
 //! | `server` | yes | [`server`]: routers of typed handlers, hello auth, publishing |
 //! | `client` | yes | [`client`]: calls and subscriptions |
 //! | `msgpack` | yes | [`msgpack`]: the 2.x codec |
+//! | `json` | yes | [`json`]: the 1.x codec (JSON text frames with binary attachments) |
+//! | `ws` | yes | [`ws`]: WebSocket transport (server side and `ws://`/`wss://` connector) |
+//! | `cli` | yes | [`cli`]: the reference server's flags, and the `wslink` command |
 //!
 //! The message model and the traits ([`Value`], [`Codec`], [`Transport`], …) are always
 //! here, from `wslink-core`.
@@ -48,6 +51,10 @@ pub use wslink_client as client;
 /// The 2.x msgpack codec (feature `msgpack`).
 #[cfg(feature = "msgpack")]
 pub use wslink_codec_msgpack as msgpack;
+
+/// The 1.x JSON codec (feature `json`).
+#[cfg(feature = "json")]
+pub use wslink_codec_json as json;
 
 /// WebSocket transport: the HTTP server side and the client connector (feature `ws`).
 #[cfg(feature = "ws")]

@@ -23,6 +23,20 @@ use wslink::{Bytes, Map, Value};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Speak the 1.x wire (JSON text frames with attachments) instead of 2.x.
+    #[arg(long, global = true)]
+    v1: bool,
+    /// Also trust this PEM certificate for wss:// (a self-signed or private-CA server).
+    #[arg(long, global = true, value_name = "PEM")]
+    ca: Option<PathBuf>,
+}
+
+/// How to reach the server.
+struct Target {
+    url: String,
+    secret: String,
+    v1: bool,
+    ca: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -101,26 +115,38 @@ fn parse_json(text: &str, what: &str) -> Result<Value, String> {
     serde_json::from_str(text).map_err(|e| format!("{what} is not valid JSON: {e}"))
 }
 
-async fn connect(url: &str, secret: &str) -> Result<Client, String> {
-    let transport = wslink::ws::connect(url)
+async fn connect(target: &Target) -> Result<Client, String> {
+    let url = target.url.as_str();
+    let mut options = wslink::ws::ConnectOptions::default();
+    if let Some(ca) = &target.ca {
+        options = options
+            .trust_pem_file(ca)
+            .map_err(|e| format!("--ca {}: {e}", ca.display()))?;
+    }
+    let transport = wslink::ws::connect_with(url, &options)
         .await
         .map_err(|e| format!("cannot connect to {url}: {e}"))?;
-    Client::connect(transport, secret)
-        .await
-        .map_err(|e| match e {
-            ClientError::Auth(wire) => format!("hello rejected: {} ({})", wire.message, wire.code),
-            other => format!("hello failed: {other}"),
-        })
+    let connected = if target.v1 {
+        let codec = wslink::json::JsonCodec::new();
+        wslink::client::ClientBuilder::with_codec(codec)
+            .secret(target.secret.as_str())
+            .connect(transport)
+            .await
+    } else {
+        Client::connect(transport, &target.secret).await
+    };
+    connected.map_err(|e| match e {
+        ClientError::Auth(wire) => format!("hello rejected: {} ({})", wire.message, wire.code),
+        other => format!("hello failed: {other}"),
+    })
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn call(
-    url: String,
+    target: Target,
     method: String,
     args: Option<String>,
     kwargs: Option<String>,
     bin_args: Vec<PathBuf>,
-    secret: String,
     out: Option<PathBuf>,
 ) -> Result<(), String> {
     let mut args = match args.as_deref().map(|a| parse_json(a, "ARGS")).transpose()? {
@@ -147,7 +173,7 @@ async fn call(
             ))
         }
     };
-    let client = connect(&url, &secret).await?;
+    let client = connect(&target).await?;
     let result = client.call(&method, args, kwargs).await;
     client.close().await;
     match result {
@@ -177,13 +203,8 @@ async fn call(
     }
 }
 
-async fn subscribe(
-    url: String,
-    topic: String,
-    count: Option<u64>,
-    secret: String,
-) -> Result<(), String> {
-    let client = connect(&url, &secret).await?;
+async fn subscribe(target: Target, topic: String, count: Option<u64>) -> Result<(), String> {
+    let client = connect(&target).await?;
     let mut subscription = client.subscribe(&topic).map_err(|e| e.to_string())?;
     let mut seen = 0;
     while count.is_none_or(|n| seen < n) {
@@ -200,6 +221,13 @@ async fn subscribe(
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    let (v1, ca) = (cli.v1, cli.ca);
+    let target = |url: String, secret: String| Target {
+        url,
+        secret,
+        v1,
+        ca: ca.clone(),
+    };
     let result = match cli.command {
         Command::Call {
             url,
@@ -211,7 +239,7 @@ async fn main() -> ExitCode {
             out,
             timeout,
         } => {
-            let work = call(url, method, args, kwargs, bin_args, secret, out);
+            let work = call(target(url, secret), method, args, kwargs, bin_args, out);
             tokio::time::timeout(Duration::from_secs_f64(timeout.max(0.0)), work)
                 .await
                 .unwrap_or_else(|_| Err(format!("no answer within {timeout} s")))
@@ -223,7 +251,7 @@ async fn main() -> ExitCode {
             timeout,
             secret,
         } => {
-            let work = subscribe(url, topic, count, secret);
+            let work = subscribe(target(url, secret), topic, count);
             match timeout {
                 Some(t) => tokio::time::timeout(Duration::from_secs_f64(t.max(0.0)), work)
                     .await

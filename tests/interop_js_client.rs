@@ -31,3 +31,46 @@ async fn npm_client_2x_passes_the_suite_against_the_rust_server() {
         "node's summary must report no failure:\n{output}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn npm_client_1x_passes_the_suite_against_the_rust_server() {
+    let server = common::test_server().codec(wslink::json::JsonCodec::with_style(
+        wslink::json::Style::Python,
+    ));
+    let (_server, url) = serve_ws(server, HttpOptions::default()).await;
+    // Uploads stay under the WebSocket message limit (maxMsgSize + 4096 by default): a
+    // 1.x message is one frame, as with the reference server; downloads are 20 MiB.
+    let args = [
+        url.as_str(),
+        "--gen",
+        "1",
+        "--concurrent",
+        "--big-upload",
+        "4000000",
+    ];
+    let (ok, output) = node("js_client_suite.js", &args, Duration::from_secs(300)).await;
+    println!("{output}");
+    assert!(
+        ok,
+        "the npm wslink 1.x suite failed against the Rust server:\n{output}"
+    );
+    assert!(
+        output.contains("# fail 0"),
+        "node's summary must report no failure:\n{output}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn npm_clients_1x_and_2x_share_one_rust_server() {
+    let server = common::test_server().codec(wslink::json::JsonCodec::with_style(
+        wslink::json::Style::Python,
+    ));
+    let (_server, url) = serve_ws(server, HttpOptions::default()).await;
+    let (ok, output) = node("mixed_generations.js", &[&url], Duration::from_secs(120)).await;
+    println!("{output}");
+    assert!(ok, "mixed generations failed:\n{output}");
+    assert!(
+        output.contains("# pass 1") && output.contains("# fail 0"),
+        "{output}"
+    );
+}

@@ -190,3 +190,77 @@ async fn cli_calls_and_subscribes_against_python_wslink_2() {
     );
     std::fs::remove_dir_all(dir).ok();
 }
+
+async fn v1_client(peer: &Peer) -> Client {
+    let transport = wslink::ws::connect(&peer.url)
+        .await
+        .expect("connect to the Python 1.x server");
+    wslink::client::ClientBuilder::with_codec(wslink::json::JsonCodec::new())
+        .secret(SECRET)
+        .connect(transport)
+        .await
+        .expect("hello accepted by the Python 1.x server")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rust_1x_client_runs_the_test_protocol_against_python_wslink_1() {
+    let peer = python_server(1, SECRET).await;
+    let c = v1_client(&peer).await;
+    assert_eq!(
+        c.max_frame_size(),
+        wslink::client::PRE_HELLO_FRAME_SIZE,
+        "a 1.x hello has no maxMsgSize"
+    );
+    check::version(&c, PYTHON).await;
+    check::echo(&c).await;
+    check::add(&c).await;
+    check::kwargs(&c).await;
+    check::fail(&c, PYTHON).await;
+    check::unknown_method(&c).await;
+    check::bytes(&c).await;
+    check::byte_len(&c).await;
+    check::publish_in_order(&c, 500).await;
+    check::sleep(&c, PYTHON).await;
+    check::two_hundred_concurrent_calls(&c).await;
+    check::chat_say_hello(&c, &v1_client(&peer).await, PYTHON).await;
+    check::chat_talking(&c, PYTHON).await;
+    // The Python 1.x server refuses WebSocket messages over 4 MiB (no chunking in 1.x).
+    check::big_binary_both_ways(&c, 4_000_000).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_speaks_1x_to_python_wslink_1() {
+    let peer = python_server(1, SECRET).await;
+    let url = peer.url.as_str();
+    let (ok, out, err) = cli(&[
+        "call", url, "test.add", "[1, 2.5]", "--secret", SECRET, "--v1",
+    ])
+    .await;
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "3.5");
+    let (ok, out, err) = cli(&[
+        "--v1",
+        "call",
+        url,
+        "test.byte_len",
+        "--bin-arg",
+        "Cargo.toml",
+        "--secret",
+        SECRET,
+    ])
+    .await;
+    assert!(ok, "{err}");
+    let len = std::fs::metadata("Cargo.toml").unwrap().len();
+    assert!(out.starts_with(&format!("{{\"len\":{len},")), "{out}");
+    let (ok, _, err) = cli(&[
+        "call",
+        url,
+        "test.fail",
+        r#"["boom"]"#,
+        "--secret",
+        SECRET,
+        "--v1",
+    ])
+    .await;
+    assert!(!ok && err.contains("error -32001"), "{err}");
+}

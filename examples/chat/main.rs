@@ -42,16 +42,21 @@ async fn main() -> std::io::Result<()> {
             PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/chat/www"))
         })
         .clone();
-    let client_js = www.join("node_modules/wslink2/dist");
-    if !client_js.join("wslink.js").is_file() {
-        eprintln!(
-            "The page needs the npm wslink client: run `npm ci --prefix {}` first.",
-            www.display()
-        );
-        std::process::exit(2);
+    // The npm clients' browser bundles, served at /vendor/wslink2/ and /vendor/wslink1/
+    // (the page picks one: ?gen=1 for 1.x).
+    let mut mounts = Vec::new();
+    for gen in ["wslink2", "wslink1"] {
+        let dist = www.join("node_modules").join(gen).join("dist");
+        if !dist.join("wslink.js").is_file() {
+            eprintln!(
+                "The page needs the npm wslink clients: run `npm ci --prefix {}` first.",
+                www.display()
+            );
+            std::process::exit(2);
+        }
+        mounts.push(format!("vendor/{gen}={}", dist.display()));
     }
-    // Serve the npm client's browser bundle at /vendor/wslink2/.
-    let mounts = format!("vendor/wslink2={}", client_js.display());
+    let mounts = mounts.join("|");
     cli.server.fs_endpoints = [cli.server.fs_endpoints.as_str(), mounts.as_str()]
         .iter()
         .filter(|s| !s.is_empty())
@@ -60,7 +65,10 @@ async fn main() -> std::io::Result<()> {
         .join("|");
 
     let bound = bind(&cli.server).await?;
-    println!("Open http://{}/ in a browser to chat.", bound.local_addr);
+    println!(
+        "Open http://{0}/ in a browser to chat (http://{0}/?gen=1 for the 1.x client).",
+        bound.local_addr
+    );
     let server = cli
         .server
         .apply(Server::builder().router(chat::router(&cli.name)))

@@ -18,7 +18,7 @@ pub const SECRET: &str = "wslink-secret";
 /// Bounds every wait in these tests: a hang is a failure, not a stuck CI.
 pub const WAIT: Duration = Duration::from_secs(20);
 
-pub fn test_server() -> ServerBuilder<MsgpackCodec> {
+pub fn test_server() -> ServerBuilder {
     Server::builder()
         .secret(SECRET)
         .router(test_protocol::router())
@@ -26,7 +26,7 @@ pub fn test_server() -> ServerBuilder<MsgpackCodec> {
 }
 
 /// Starts `server` on an in-process listener.
-pub fn start(server: ServerBuilder<MsgpackCodec>) -> (ServerHandle, MemoryConnector) {
+pub fn start(server: ServerBuilder) -> (ServerHandle, MemoryConnector) {
     let server = server.build();
     let handle = server.handle();
     let (listener, connector) = memory::listener(256);

@@ -11,7 +11,6 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use wslink::server::{ServerBuilder, ServerHandle};
 use wslink::ws::{HttpOptions, WsListener};
-use wslink::Codec;
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -32,10 +31,7 @@ pub fn require(path: PathBuf, what: &str) -> PathBuf {
 }
 
 /// Serves `builder` over WebSockets on a free loopback port; returns the ws:// URL.
-pub async fn serve_ws<C: Codec>(
-    builder: ServerBuilder<C>,
-    options: HttpOptions,
-) -> (ServerHandle, String) {
+pub async fn serve_ws(builder: ServerBuilder, options: HttpOptions) -> (ServerHandle, String) {
     let listener = WsListener::bind("127.0.0.1:0", options)
         .await
         .expect("bind loopback");

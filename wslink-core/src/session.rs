@@ -5,7 +5,7 @@
 //! connection reads that flag to lift the pre-auth size limit and to let publications
 //! through.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use crate::codec::Generation;
 use crate::id::ClientId;
@@ -15,7 +15,7 @@ use crate::transport::PeerInfo;
 #[derive(Debug)]
 pub struct Session {
     client_id: ClientId,
-    generation: Generation,
+    generation: AtomicU8,
     max_frame_size: usize,
     peer: PeerInfo,
     authenticated: AtomicBool,
@@ -23,7 +23,8 @@ pub struct Session {
 
 impl Session {
     /// A new, unauthenticated session. `max_frame_size` is the chunk size the server
-    /// announces in its 2.x hello reply (`maxMsgSize`).
+    /// announces in its 2.x hello reply (`maxMsgSize`); `generation` is a first guess that
+    /// the server may correct once the client's first frame shows what it speaks.
     pub fn new(
         client_id: ClientId,
         generation: Generation,
@@ -32,7 +33,7 @@ impl Session {
     ) -> Self {
         Session {
             client_id,
-            generation,
+            generation: AtomicU8::new(encode_generation(generation)),
             max_frame_size,
             peer,
             authenticated: AtomicBool::new(false),
@@ -46,7 +47,16 @@ impl Session {
 
     /// The wire generation the client speaks.
     pub fn generation(&self) -> Generation {
+        match self.generation.load(Ordering::Acquire) {
+            1 => Generation::V1,
+            _ => Generation::V2,
+        }
+    }
+
+    /// Records the generation the client turned out to speak.
+    pub fn set_generation(&self, generation: Generation) {
         self.generation
+            .store(encode_generation(generation), Ordering::Release);
     }
 
     /// The chunk size the server uses towards this client (`maxMsgSize`).
@@ -67,5 +77,12 @@ impl Session {
     /// Marks the session authenticated (or not).
     pub fn set_authenticated(&self, authenticated: bool) {
         self.authenticated.store(authenticated, Ordering::Release);
+    }
+}
+
+fn encode_generation(generation: Generation) -> u8 {
+    match generation {
+        Generation::V1 => 1,
+        Generation::V2 => 2,
     }
 }

@@ -15,18 +15,19 @@ use tower::ServiceExt;
 use tracing::Instrument;
 use wslink_core::id::Id;
 use wslink_core::{
-    BoxCallService, Call, CallKind, ClientId, Close, CloseCode, Codec, CodecError, Decoder,
-    EnvelopeError, FrameSink, FrameStream, Message, PubSub, Request, Response, RpcError, Session,
+    BoxCallService, Call, CallKind, ClientId, Close, CloseCode, CodecError, Decoder, EnvelopeError,
+    FrameSink, FrameStream, Generation, Message, PubSub, Request, Response, RpcError, Session,
     Transport, TransportError, Value,
 };
 
+use crate::codecs::Codecs;
 use crate::hub::Hub;
 use crate::outbox::Outbox;
 use crate::server::ServerConfig;
 
 /// What every connection of a server shares.
-pub(crate) struct Shared<C> {
-    pub(crate) codec: C,
+pub(crate) struct Shared {
+    pub(crate) codecs: Codecs,
     pub(crate) service: BoxCallService,
     pub(crate) hub: Arc<Hub>,
     pub(crate) config: ServerConfig,
@@ -34,10 +35,10 @@ pub(crate) struct Shared<C> {
 }
 
 /// Runs one connection to its end.
-pub(crate) async fn run<C: Codec, T: Transport>(shared: Arc<Shared<C>>, transport: T) {
+pub(crate) async fn run<T: Transport>(shared: Arc<Shared>, transport: T) {
     let session = Arc::new(Session::new(
         ClientId::random(),
-        shared.codec.generation(),
+        shared.codecs.preferred(),
         shared.config.max_frame_size,
         transport.peer(),
     ));
@@ -45,11 +46,7 @@ pub(crate) async fn run<C: Codec, T: Transport>(shared: Arc<Shared<C>>, transpor
     serve(shared, transport, session).instrument(span).await;
 }
 
-async fn serve<C: Codec, T: Transport>(
-    shared: Arc<Shared<C>>,
-    transport: T,
-    session: Arc<Session>,
-) {
+async fn serve<T: Transport>(shared: Arc<Shared>, transport: T, session: Arc<Session>) {
     let (mut sink, mut stream) = transport.split();
     let outbox = Arc::new(Outbox::new(shared.config.outbox_capacity));
     if !shared.hub.register(
@@ -69,7 +66,8 @@ async fn serve<C: Codec, T: Transport>(
     tracing::debug!(peer = ?session.peer().remote_addr, "connected");
 
     let mut writer = tokio::spawn(write_loop(sink, outbox.clone()).in_current_span());
-    let mut decoder = shared.codec.decoder(shared.config.limits.clone());
+    // Created by the first frame, which tells the generation.
+    let mut decoder: Option<Box<dyn Decoder>> = None;
     let in_flight = Arc::new(Semaphore::new(shared.config.max_in_flight.max(1)));
     let pubsub: Arc<dyn PubSub> = shared.hub.clone();
     let mut shutdown = shared.shutdown.clone();
@@ -109,6 +107,24 @@ async fn serve<C: Codec, T: Transport>(
                 break Close::new(code, truncate_reason(&e.to_string()));
             }
         };
+        let decoder = match &mut decoder {
+            Some(decoder) => decoder,
+            None => match shared.codecs.detect(&frame) {
+                Ok(generation) => {
+                    session.set_generation(generation);
+                    tracing::debug!(?generation, "wire generation");
+                    let codec = shared
+                        .codecs
+                        .get(generation)
+                        .expect("detected a spoken generation");
+                    decoder.insert(codec.decoder(shared.config.limits.clone()))
+                }
+                Err(reason) => {
+                    tracing::warn!(reason, "closing: wire generation not spoken here");
+                    break Close::new(CloseCode::UNSUPPORTED_DATA, reason);
+                }
+            },
+        };
         let message = match decoder.decode(frame) {
             Ok(Some(message)) => message,
             Ok(None) => continue,
@@ -138,7 +154,7 @@ async fn serve<C: Codec, T: Transport>(
                 } else {
                     RpcError::Unauthorized
                 };
-                send_reply(&shared, &outbox, id, "", Err(error));
+                send_reply(&shared, &outbox, session.generation(), id, "", Err(error));
                 continue;
             }
             Message::Publication(p) => {
@@ -168,7 +184,7 @@ async fn serve<C: Codec, T: Transport>(
         if kind == CallKind::System {
             let result = service.oneshot(call).await;
             decoder.set_authenticated(session.is_authenticated());
-            send_reply(&shared, &outbox, id, &method, result);
+            send_reply(&shared, &outbox, session.generation(), id, &method, result);
             continue;
         }
         let Ok(permit) = in_flight.clone().acquire_owned().await else {
@@ -176,13 +192,14 @@ async fn serve<C: Codec, T: Transport>(
         };
         let shared = shared.clone();
         let outbox = outbox.clone();
+        let generation = session.generation();
         tokio::spawn(
             async move {
                 let result = service.oneshot(call).await;
                 if let Err(e) = &result {
                     tracing::debug!(%method, error = %e, "call failed");
                 }
-                send_reply(&shared, &outbox, id, &method, result);
+                send_reply(&shared, &outbox, generation, id, &method, result);
                 drop(permit);
             }
             .in_current_span(),
@@ -204,9 +221,10 @@ async fn serve<C: Codec, T: Transport>(
 }
 
 /// Encodes and queues a reply; a result that cannot be encoded becomes -32002.
-fn send_reply<C: Codec>(
-    shared: &Shared<C>,
+fn send_reply(
+    shared: &Shared,
     outbox: &Outbox,
+    session_generation: Generation,
     id: String,
     method: &str,
     result: Result<Value, RpcError>,
@@ -215,7 +233,14 @@ fn send_reply<C: Codec>(
     let max_frame = shared.config.max_frame_size;
     let outcome = result.map_err(|e| e.to_wire(method, detail));
     let mut message = Message::Response(Response { id, outcome });
-    let encoded = match shared.codec.encode(&message, max_frame) {
+    let Some(codec) = shared.codecs.get(session_generation) else {
+        tracing::error!(
+            ?session_generation,
+            "no codec for the connection's generation"
+        );
+        return;
+    };
+    let encoded = match codec.encode(&message, max_frame) {
         Ok(encoded) => encoded,
         Err(e) => {
             tracing::warn!(%method, error = %e, "result cannot be encoded");
@@ -223,7 +248,7 @@ fn send_reply<C: Codec>(
                 unreachable!("built above")
             };
             r.outcome = Err(RpcError::ResultNotSerializable(e.to_string()).to_wire(method, detail));
-            match shared.codec.encode(&message, max_frame) {
+            match codec.encode(&message, max_frame) {
                 Ok(encoded) => encoded,
                 Err(e) => {
                     tracing::error!(error = %e, "error reply cannot be encoded");

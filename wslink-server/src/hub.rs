@@ -14,14 +14,15 @@ use futures_util::future::join_all;
 use tokio::sync::watch;
 use wslink_core::id::is_valid_topic;
 use wslink_core::{
-    ClientId, Close, CloseCode, CodecError, Encoded, Message, PubSub, Publication, PublishError,
-    Session, Target, Value,
+    ClientId, Close, CloseCode, CodecError, Encoded, Generation, Message, PubSub, Publication,
+    PublishError, Session, Target, Value,
 };
 
 use crate::outbox::{Offer, Outbox, SlowClientPolicy};
 
-/// Encodes a message for every connection of a server (one codec, one frame size).
-pub type SharedEncoder = Arc<dyn Fn(&Message) -> Result<Encoded, CodecError> + Send + Sync>;
+/// Encodes a message in a wire generation, for every connection of a server.
+pub type SharedEncoder =
+    Arc<dyn Fn(&Message, Generation) -> Result<Encoded, CodecError> + Send + Sync>;
 
 #[derive(Debug, Clone)]
 struct Conn {
@@ -152,12 +153,21 @@ impl Hub {
             counter: self.counter.fetch_add(1, Ordering::Relaxed),
             data,
         });
-        let encoded = (self.encoder)(&message)?;
-        let offers = join_all(
-            targets
-                .iter()
-                .map(|c| c.outbox.push_publication(&encoded, self.policy)),
-        )
+        // Once per generation among the targets (usually one), not once per client.
+        let mut encoded: [Option<Encoded>; 2] = [None, None];
+        for conn in &targets {
+            let generation = conn.session.generation();
+            let slot = &mut encoded[generation_index(generation)];
+            if slot.is_none() {
+                *slot = Some((self.encoder)(&message, generation)?);
+            }
+        }
+        let offers = join_all(targets.iter().map(|c| {
+            let frames = encoded[generation_index(c.session.generation())]
+                .as_ref()
+                .expect("encoded above");
+            c.outbox.push_publication(frames, self.policy)
+        }))
         .await;
         let mut queued = 0;
         for (conn, offer) in targets.iter().zip(offers) {
@@ -179,6 +189,13 @@ impl Hub {
             }
         }
         Ok(queued)
+    }
+}
+
+fn generation_index(generation: Generation) -> usize {
+    match generation {
+        Generation::V1 => 0,
+        Generation::V2 => 1,
     }
 }
 

@@ -33,6 +33,7 @@
 //!
 //! * `msgpack` (default): [`Server::builder`] with the 2.x codec.
 
+pub mod codecs;
 mod connection;
 pub mod extract;
 pub mod handler;
@@ -51,9 +52,9 @@ pub use router::Router;
 pub use server::{ExitPolicy, Server, ServerBuilder, ServerConfig, ServerHandle, DEFAULT_SECRET};
 
 #[cfg(feature = "msgpack")]
-impl Server<wslink_codec_msgpack::MsgpackCodec> {
+impl Server {
     /// A builder for a 2.x (msgpack) server; see [`ServerBuilder`].
-    pub fn builder() -> ServerBuilder<wslink_codec_msgpack::MsgpackCodec> {
+    pub fn builder() -> ServerBuilder {
         ServerBuilder::new()
     }
 }

@@ -7,10 +7,11 @@ use serde::Serialize;
 use tokio::sync::watch;
 use tower::{Layer, Service};
 use wslink_core::{
-    into_value, BoxCallService, Call, ClientId, Close, CloseCode, Codec, DecodeLimits, Listener,
-    PubSub, PublishError, RpcError, Target, Transport, Value,
+    into_value, BoxCallService, Call, ClientId, Close, CloseCode, Codec, CodecError, DecodeLimits,
+    Generation, Listener, Message, PubSub, PublishError, RpcError, Target, Transport, Value,
 };
 
+use crate::codecs::Codecs;
 use crate::connection::{self, Shared};
 use crate::extract::Context;
 use crate::hello::{Authenticate, HelloAuthLayer, SharedSecret};
@@ -83,18 +84,19 @@ impl Default for ServerConfig {
 
 type LayerFn = Box<dyn FnOnce(BoxCallService) -> BoxCallService + Send>;
 
-/// Builds a [`Server`]: methods, secret, layers, settings.
-pub struct ServerBuilder<C> {
-    codec: C,
+/// Builds a [`Server`]: methods, secret, layers, settings, wire generations.
+pub struct ServerBuilder {
+    codecs: Codecs,
     router: Router,
     hello: HelloAuthLayer,
     layers: Vec<LayerFn>,
     config: ServerConfig,
 }
 
-impl<C> std::fmt::Debug for ServerBuilder<C> {
+impl std::fmt::Debug for ServerBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServerBuilder")
+            .field("codecs", &self.codecs)
             .field("router", &self.router)
             .field("layers", &self.layers.len())
             .field("config", &self.config)
@@ -103,7 +105,7 @@ impl<C> std::fmt::Debug for ServerBuilder<C> {
 }
 
 #[cfg(feature = "msgpack")]
-impl ServerBuilder<wslink_codec_msgpack::MsgpackCodec> {
+impl ServerBuilder {
     /// A 2.x (msgpack) server accepting the default secret `wslink-secret`.
     pub fn new() -> Self {
         Self::with_codec(wslink_codec_msgpack::MsgpackCodec::new())
@@ -111,22 +113,42 @@ impl ServerBuilder<wslink_codec_msgpack::MsgpackCodec> {
 }
 
 #[cfg(feature = "msgpack")]
-impl Default for ServerBuilder<wslink_codec_msgpack::MsgpackCodec> {
+impl Default for ServerBuilder {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<C: Codec> ServerBuilder<C> {
-    /// A server speaking `codec`'s wire generation.
-    pub fn with_codec(codec: C) -> Self {
+impl ServerBuilder {
+    /// A server speaking only `codec`'s wire generation.
+    pub fn with_codec(codec: impl Codec) -> Self {
+        let mut codecs = Codecs::default();
+        codecs.insert(codec);
         ServerBuilder {
-            codec,
+            codecs,
             router: Router::new(),
             hello: HelloAuthLayer::new(SharedSecret::new(DEFAULT_SECRET)),
             layers: Vec::new(),
             config: ServerConfig::default(),
         }
+    }
+
+    /// Also speaks `codec`'s generation (replacing a codec of the same generation). With
+    /// both generations, each connection's first frame decides (see [`crate::codecs`]).
+    pub fn codec(mut self, codec: impl Codec) -> Self {
+        self.codecs.insert(codec);
+        self
+    }
+
+    /// Stops speaking `generation` (a server needs at least one codec to be useful).
+    pub fn without(mut self, generation: Generation) -> Self {
+        self.codecs.remove(generation);
+        self
+    }
+
+    /// The generations this server will speak.
+    pub fn generations(&self) -> Vec<Generation> {
+        self.codecs.generations().collect()
     }
 
     /// Registers a handler for `method`; see [`Router::rpc`].
@@ -185,13 +207,19 @@ impl<C: Codec> ServerBuilder<C> {
     }
 
     /// Builds the server.
-    pub fn build(self) -> Server<C> {
+    pub fn build(self) -> Server {
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let config = self.config;
-        let codec = self.codec;
+        let codecs = self.codecs;
         let encoder: SharedEncoder = {
-            let codec = codec_encoder(&codec, config.max_frame_size);
-            Arc::new(codec)
+            let codecs = codecs.clone();
+            let max_frame_size = config.max_frame_size;
+            Arc::new(move |message: &Message, generation: Generation| {
+                match codecs.get(generation) {
+                    Some(codec) => codec.encode(message, max_frame_size),
+                    None => Err(CodecError::Encode(format!("no codec for {generation:?}"))),
+                }
+            })
         };
         let hub = Arc::new(Hub::new(encoder, config.slow_client));
         let handle = ServerHandle {
@@ -208,7 +236,7 @@ impl<C: Codec> ServerBuilder<C> {
         let service = BoxCallService::new(self.hello.layer(service));
         Server {
             shared: Arc::new(Shared {
-                codec,
+                codecs,
                 service,
                 hub,
                 config,
@@ -217,15 +245,6 @@ impl<C: Codec> ServerBuilder<C> {
             handle,
         }
     }
-}
-
-fn codec_encoder<C: Codec>(
-    codec: &C,
-    max_frame_size: usize,
-) -> impl Fn(&wslink_core::Message) -> Result<wslink_core::Encoded, wslink_core::CodecError> + Send + Sync
-{
-    let codec = codec.clone();
-    move |message| codec.encode(message, max_frame_size)
 }
 
 /// `application.exit` and `application.exit.later`, under `policy`.
@@ -346,12 +365,12 @@ impl ServerHandle {
 
 /// A wslink server. Serve connections from a [`Listener`] with [`Server::serve`], or
 /// hand it single connections with [`Server::serve_connection`].
-pub struct Server<C> {
-    shared: Arc<Shared<C>>,
+pub struct Server {
+    shared: Arc<Shared>,
     handle: ServerHandle,
 }
 
-impl<C> std::fmt::Debug for Server<C> {
+impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Server")
             .field("config", &self.shared.config)
@@ -359,7 +378,7 @@ impl<C> std::fmt::Debug for Server<C> {
     }
 }
 
-impl<C: Codec> Server<C> {
+impl Server {
     /// A handle for publishing and stopping.
     pub fn handle(&self) -> ServerHandle {
         self.handle.clone()

@@ -7,8 +7,10 @@
   const secret = params.get('secret') || 'wslink-secret';
   const sessionURL = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
   const api = window.wslink.SmartConnect ? window.wslink : window.wslink.default;
+  const generation = params.get('gen') === '1' ? '1.x' : '2.x';
 
   const $ = (id) => document.getElementById(id);
+  $('generation').textContent = `(npm wslink ${generation})`;
   const controls = ['message', 'send', 'start', 'stop'].map($);
   let session = null;
 
