@@ -120,6 +120,26 @@ pub struct ServerArgs {
     #[arg(short, long)]
     pub debug: bool,
 
+    /// Keepalive: ping every SECS seconds and drop a client silent for 1.5 × SECS (the
+    /// reference's `WSLINK_HEART_BEAT`); below 1 disables.
+    #[arg(
+        long = "heartbeat",
+        env = "WSLINK_HEART_BEAT",
+        default_value_t = 30.0,
+        value_name = "SECS"
+    )]
+    pub heartbeat: f64,
+
+    /// Accept WebSocket upgrades only from these page origins (comma-separated, e.g.
+    /// `https://app.example.org`); requests without an Origin (non-browser clients) are
+    /// still accepted. Default: any origin.
+    #[arg(
+        long = "allowed-origins",
+        value_delimiter = ',',
+        value_name = "ORIGINS"
+    )]
+    pub allowed_origins: Vec<String>,
+
     /// Wire generations spoken: `2` (msgpack, binary frames), `1` (JSON text frames with
     /// attachments), or `both` (each connection's first frame decides).
     #[arg(long, value_enum, default_value_t = Wire::Both)]
@@ -180,8 +200,16 @@ impl ServerArgs {
             content: self.content.clone(),
             fs_endpoints: self.fs_endpoints(),
             max_message_size: self.max_msg_size + 4096,
+            dead_after: self.heartbeat().map(|every| every.mul_f64(1.5)),
+            allowed_origins: (!self.allowed_origins.is_empty())
+                .then(|| self.allowed_origins.clone()),
             ..HttpOptions::default()
         }
+    }
+
+    /// The keepalive ping interval, if enabled.
+    pub fn heartbeat(&self) -> Option<Duration> {
+        (self.heartbeat >= 1.0).then(|| Duration::from_secs_f64(self.heartbeat))
     }
 
     /// Applies the flags to a server builder.
@@ -194,6 +222,7 @@ impl ServerArgs {
             Wire::Both => builder.codec(json),
         };
         let timeout = self.timeout;
+        let keepalive = self.heartbeat();
         let (max_frame, pre_auth, max_message, debug) = (
             self.max_msg_size,
             self.auth_msg_size,
@@ -207,6 +236,7 @@ impl ServerArgs {
             c.limits.message_size = max_message;
             c.limits.partial_bytes = max_message;
             c.error_detail = debug;
+            c.keepalive = keepalive;
         })
     }
 }

@@ -185,8 +185,14 @@ async fn garbage_and_malformed_frames_close_with_1002() {
     ws.send(WsMessage::Frame(bad)).await.unwrap();
     assert_eq!(close_code(&mut ws).await, Some(1002));
 
-    // Valid UTF-8 text is merely ignored by a 2.x server: the connection lives on.
+    // Text as the first frame is a 1.x client at a 2.x-only server: 1003, with a reason.
     let mut ws = raw(&url).await;
+    ws.send(WsMessage::text("{\"id\": \"x\"}")).await.unwrap();
+    assert_eq!(close_code(&mut ws).await, Some(1003));
+
+    // Text after the hello is merely ignored by a 2.x server: the connection lives on.
+    let mut ws = raw(&url).await;
+    hello(&mut ws).await;
     ws.send(WsMessage::text("{\"id\": \"x\"}")).await.unwrap();
     hello(&mut ws).await;
 
@@ -249,4 +255,95 @@ async fn a_client_that_never_reads_does_not_hold_up_the_others() {
         "memory grew by {grown} bytes with a stalled client"
     );
     drop(stalled);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_stops_answering_pings_is_dropped_and_live_ones_are_kept() {
+    let server = test_server().configure(|c| c.keepalive = Some(Duration::from_millis(100)));
+    let options = HttpOptions {
+        dead_after: Some(Duration::from_millis(400)),
+        ..HttpOptions::default()
+    };
+    let (handle, url) = serve_ws(server, options).await;
+    let live = good_client(&url).await;
+    // Says hello, then never reads again: its WebSocket layer never answers a ping.
+    let mut silent = raw(&url).await;
+    hello(&mut silent).await;
+    assert_eq!(handle.connection_count(), 2);
+    tokio::time::timeout(WAIT, async {
+        while handle.connection_count() > 1 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the silent peer is dropped");
+    // The live client sat idle far longer than `dead_after`, answering pings: still served.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    still_served(&live).await;
+    drop(silent);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slowloris_upgrade_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let options = HttpOptions {
+        header_read_timeout: Duration::from_millis(300),
+        ..HttpOptions::default()
+    };
+    let (_server, url) = serve_ws(test_server(), options).await;
+    let addr = url
+        .trim_start_matches("ws://")
+        .trim_end_matches("/ws")
+        .to_owned();
+    let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    tcp.write_all(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n")
+        .await
+        .unwrap();
+    // ...and never the rest. The server hangs up.
+    let mut buf = [0u8; 512];
+    let read = tokio::time::timeout(WAIT, async {
+        loop {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => continue, // a 408 response, then EOF
+            }
+        }
+    })
+    .await;
+    assert!(
+        read.is_ok(),
+        "the server closes a connection that never finishes its headers"
+    );
+    still_served(&good_client(&url).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upgrades_from_origins_not_allowed_are_refused() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let options = HttpOptions {
+        allowed_origins: Some(vec!["http://good.example".into()]),
+        ..HttpOptions::default()
+    };
+    let (_server, url) = serve_ws(test_server(), options).await;
+    let with_origin = |origin: &str| {
+        let mut request = url.as_str().into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("Origin", origin.parse().unwrap());
+        request
+    };
+    let refused = tokio_tungstenite::connect_async(with_origin("http://evil.example")).await;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 403)
+        }
+        other => panic!("403 expected, got {other:?}"),
+    }
+    assert!(
+        tokio_tungstenite::connect_async(with_origin("http://good.example"))
+            .await
+            .is_ok()
+    );
+    // Non-browser clients send no Origin and are let through.
+    still_served(&good_client(&url).await).await;
 }

@@ -77,6 +77,10 @@ pub struct ClientConfig {
     /// Dial again when the connection drops (default: no; needs
     /// [`ClientBuilder::connect_with`]).
     pub reconnect: Option<ReconnectPolicy>,
+    /// Send a keepalive ping this often (default: never; servers ping clients). With a
+    /// transport that notices silent peers (the WebSocket transport's `dead_after`), a
+    /// dead server is then detected even when the client has nothing to say.
+    pub keepalive: Option<Duration>,
 }
 
 impl Default for ClientConfig {
@@ -88,6 +92,7 @@ impl Default for ClientConfig {
             subscription_capacity: 16384,
             send_queue: 256,
             reconnect: None,
+            keepalive: None,
         }
     }
 }
@@ -304,7 +309,7 @@ async fn establish<T: Transport>(inner: &Arc<Inner>, transport: T) -> Result<(),
     let mut decoder = inner.codec.decoder(inner.config.limits.clone());
     // The server's messages are not subject to the pre-auth limit.
     decoder.set_authenticated(true);
-    tokio::spawn(write_loop(sink, rx));
+    tokio::spawn(write_loop(sink, rx, inner.config.keepalive));
     tokio::spawn(read_loop(inner.clone(), stream, decoder, link.id));
 
     let hello = Request {
@@ -659,8 +664,27 @@ impl Client {
     }
 }
 
-async fn write_loop<S: FrameSink>(mut sink: S, mut rx: mpsc::Receiver<Outgoing>) {
-    while let Some(item) = rx.recv().await {
+async fn write_loop<S: FrameSink>(
+    mut sink: S,
+    mut rx: mpsc::Receiver<Outgoing>,
+    keepalive: Option<Duration>,
+) {
+    let mut ticker = keepalive.map(|every| {
+        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticker
+    });
+    loop {
+        let item = tokio::select! {
+            item = rx.recv() => item,
+            _ = async { ticker.as_mut().expect("guarded").tick().await }, if ticker.is_some() => {
+                if sink.ping().await.is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
+        let Some(item) = item else { break };
         let mut next = Some(item);
         // Write everything queued, then flush once.
         while let Some(item) = next.take() {

@@ -112,6 +112,12 @@ pub trait FrameSink: Send + 'static {
 
     /// Closes the connection with a close frame (where the transport has them).
     async fn close(&mut self, close: Close) -> Result<(), TransportError>;
+
+    /// Sends a keepalive ping where the transport has them (WebSocket); the default does
+    /// nothing. A transport that pings also notices a peer that stops answering.
+    async fn ping(&mut self) -> Result<(), TransportError> {
+        Ok(())
+    }
 }
 
 /// The reading half of a connection.

@@ -65,7 +65,8 @@ async fn serve<T: Transport>(shared: Arc<Shared>, transport: T, session: Arc<Ses
     }
     tracing::debug!(peer = ?session.peer().remote_addr, "connected");
 
-    let mut writer = tokio::spawn(write_loop(sink, outbox.clone()).in_current_span());
+    let keepalive = shared.config.keepalive;
+    let mut writer = tokio::spawn(write_loop(sink, outbox.clone(), keepalive).in_current_span());
     // Created by the first frame, which tells the generation.
     let mut decoder: Option<Box<dyn Decoder>> = None;
     let in_flight = Arc::new(Semaphore::new(shared.config.max_in_flight.max(1)));
@@ -262,11 +263,29 @@ fn send_reply(
     }
 }
 
-/// Writes everything the outbox hands over, one flush per batch.
-async fn write_loop<S: FrameSink>(mut sink: S, outbox: Arc<Outbox>) {
+/// Writes everything the outbox hands over, one flush per batch; pings every
+/// `keepalive`.
+async fn write_loop<S: FrameSink>(mut sink: S, outbox: Arc<Outbox>, keepalive: Option<Duration>) {
     let mut batch = Vec::new();
+    let mut ticker = keepalive.map(|every| {
+        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticker
+    });
     loop {
-        if let Some(close) = outbox.next_batch(&mut batch).await {
+        let next = tokio::select! {
+            // `next_batch` loses nothing when the ping branch wins.
+            close = outbox.next_batch(&mut batch) => close,
+            _ = async { ticker.as_mut().expect("guarded").tick().await }, if ticker.is_some() => {
+                if let Err(e) = sink.ping().await {
+                    tracing::debug!(error = %e, "ping failed");
+                    outbox.abort(Close::new(CloseCode::NORMAL, ""));
+                    return;
+                }
+                continue;
+            }
+        };
+        if let Some(close) = next {
             let _ = sink.close(close).await;
             return;
         }

@@ -63,6 +63,10 @@ pub struct ServerConfig {
     pub hello_timeout: Option<Duration>,
     /// Connections served at once; more are closed with 1013 (default 10 000).
     pub max_connections: usize,
+    /// Send a keepalive ping this often (default 30 s, as `WSLINK_HEART_BEAT`; `None`
+    /// never). Transports that ping also drop a peer that stops answering (see the
+    /// WebSocket transport's `dead_after`).
+    pub keepalive: Option<Duration>,
 }
 
 impl Default for ServerConfig {
@@ -78,6 +82,7 @@ impl Default for ServerConfig {
             idle_timeout: None,
             hello_timeout: Some(Duration::from_secs(30)),
             max_connections: 10_000,
+            keepalive: Some(Duration::from_secs(30)),
         }
     }
 }

@@ -31,6 +31,10 @@ pub struct ConnectOptions {
     /// Largest WebSocket message accepted from the server (default 64 MiB; wslink servers
     /// send chunks of `maxMsgSize`, 4 MiB by default).
     pub max_message_size: usize,
+    /// Consider the server gone when nothing (data, ping or pong) arrived for this long
+    /// (default: never). wslink servers ping every 30 s; a client that pings too (the
+    /// client's `keepalive`) can use a shorter limit.
+    pub dead_after: Option<std::time::Duration>,
     /// Root certificates trusted for `wss://` besides the platform's (DER). Feature `tls`.
     #[cfg(feature = "tls")]
     pub extra_roots: Vec<CertificateDer<'static>>,
@@ -49,6 +53,7 @@ impl Default for ConnectOptions {
     fn default() -> Self {
         ConnectOptions {
             max_message_size: 64 << 20,
+            dead_after: None,
             #[cfg(feature = "tls")]
             extra_roots: Vec::new(),
             #[cfg(feature = "tls")]
@@ -138,5 +143,6 @@ pub async fn connect_with(
             origin: None,
             path: None,
         },
-    ))
+    )
+    .dead_after(options.dead_after))
 }

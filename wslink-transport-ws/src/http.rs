@@ -63,6 +63,13 @@ pub struct HttpOptions {
     /// 4096, the reference's `WSLINK_MAX_MSG_SIZE + WSLINK_MSG_OVERHEAD`: clients send
     /// chunks of at most the announced `maxMsgSize`.
     pub max_message_size: usize,
+    /// A client connection whose peer sent nothing at all (data, ping or pong) for this
+    /// long is considered gone: its reads fail and the server closes it (default 45 s,
+    /// with the server pinging every 30 s as the reference does; `None` never).
+    pub dead_after: Option<std::time::Duration>,
+    /// Time allowed for an HTTP request's headers (default 10 s): a client that trickles
+    /// its upgrade request (slowloris) is disconnected.
+    pub header_read_timeout: std::time::Duration,
     /// If set, only upgrades whose `Origin` is listed are accepted (403 otherwise).
     /// Requests without an `Origin` (non-browser clients) are accepted.
     pub allowed_origins: Option<Vec<String>>,
@@ -81,6 +88,8 @@ impl Default for HttpOptions {
             content: None,
             fs_endpoints: Vec::new(),
             max_message_size: 4 * 1024 * 1024 + 4096,
+            dead_after: Some(std::time::Duration::from_secs(45)),
+            header_read_timeout: std::time::Duration::from_secs(10),
             allowed_origins: None,
             backlog: 128,
             #[cfg(feature = "tls")]
@@ -217,8 +226,11 @@ async fn serve_http<S>(stream: S, state: Arc<HttpState>, remote: SocketAddr)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let header_read_timeout = state.options.header_read_timeout;
     let service = hyper::service::service_fn(move |req| handle(req, state.clone(), remote));
     let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(header_read_timeout)
         .serve_connection(TokioIo::new(stream), service)
         .with_upgrades();
     if let Err(e) = conn.await {
@@ -333,6 +345,7 @@ fn upgrade(req: Request<Incoming>, state: &HttpState, remote: SocketAddr) -> Res
         .max_message_size(Some(state.options.max_message_size))
         .max_frame_size(Some(state.options.max_message_size));
     let accepted = state.accepted.clone();
+    let dead_after = state.options.dead_after;
     tokio::spawn(async move {
         match hyper::upgrade::on(req).await {
             Ok(upgraded) => {
@@ -342,7 +355,8 @@ fn upgrade(req: Request<Incoming>, state: &HttpState, remote: SocketAddr) -> Res
                     Some(config),
                 )
                 .await;
-                if accepted.send(WsTransport::new(ws, peer)).await.is_err() {
+                let transport = WsTransport::new(ws, peer).dead_after(dead_after);
+                if accepted.send(transport).await.is_err() {
                     tracing::debug!("upgrade dropped: the server is not accepting");
                 }
             }

@@ -1,5 +1,7 @@
 //! A WebSocket connection as a wslink [`Transport`].
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
@@ -16,12 +18,26 @@ use wslink_core::{Close, Frame, FrameSink, FrameStream, PeerInfo, Transport, Tra
 pub struct WsTransport<S> {
     ws: WebSocketStream<S>,
     peer: PeerInfo,
+    dead_after: Option<Duration>,
 }
 
 impl<S> WsTransport<S> {
     /// Wraps an open WebSocket.
     pub fn new(ws: WebSocketStream<S>, peer: PeerInfo) -> Self {
-        WsTransport { ws, peer }
+        WsTransport {
+            ws,
+            peer,
+            dead_after: None,
+        }
+    }
+
+    /// Considers the peer gone when nothing at all (data, ping or pong) arrived for
+    /// `limit`: reading then fails with [`TransportError::Protocol`]. Meant to go with
+    /// pings sent more often than `limit` (see [`FrameSink::ping`]), which a live peer
+    /// answers.
+    pub fn dead_after(mut self, limit: Option<Duration>) -> Self {
+        self.dead_after = limit;
+        self
     }
 }
 
@@ -40,6 +56,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Transport for WsTranspo
             WsStream {
                 stream,
                 close: None,
+                dead_after: self.dead_after,
             },
         )
     }
@@ -74,6 +91,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> FrameSink for WsSink<S>
         self.sink.flush().await.map_err(transport_error)
     }
 
+    async fn ping(&mut self) -> Result<(), TransportError> {
+        self.sink
+            .send(Message::Ping(bytes::Bytes::new()))
+            .await
+            .map_err(transport_error)
+    }
+
     async fn close(&mut self, close: Close) -> Result<(), TransportError> {
         let frame = CloseFrame {
             code: WsCloseCode::from(close.code.0),
@@ -93,6 +117,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> FrameSink for WsSink<S>
 pub struct WsStream<S> {
     stream: SplitStream<WebSocketStream<S>>,
     close: Option<Close>,
+    dead_after: Option<Duration>,
 }
 
 impl<S> WsStream<S> {
@@ -106,7 +131,18 @@ impl<S> WsStream<S> {
 impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> FrameStream for WsStream<S> {
     async fn recv(&mut self) -> Option<Result<Frame, TransportError>> {
         loop {
-            match self.stream.next().await? {
+            let next = match self.dead_after {
+                None => self.stream.next().await,
+                Some(limit) => match tokio::time::timeout(limit, self.stream.next()).await {
+                    Ok(next) => next,
+                    Err(_) => {
+                        return Some(Err(TransportError::Protocol(format!(
+                            "keepalive: nothing received for {limit:?}"
+                        ))))
+                    }
+                },
+            };
+            match next? {
                 Ok(Message::Binary(bytes)) => return Some(Ok(Frame::Binary(bytes))),
                 Ok(Message::Text(text)) => return Some(Ok(Frame::Text(text.as_str().to_owned()))),
                 Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => continue,
