@@ -27,7 +27,7 @@ pub enum SlowClientPolicy {
 
 impl Default for SlowClientPolicy {
     fn default() -> Self {
-        SlowClientPolicy::Wait(Duration::from_secs(5))
+        SlowClientPolicy::Wait(Duration::from_secs(1))
     }
 }
 

@@ -48,8 +48,8 @@ pub struct ServerConfig {
     pub max_in_flight: usize,
     /// Publications queued for one connection (default 1024).
     pub outbox_capacity: usize,
-    /// What to do when a connection's publication queue is full (default: wait 5 s, then
-    /// drop for that client).
+    /// What to do when a connection's publication queue is full (default: wait up to 1 s,
+    /// then drop for that client until it catches up).
     pub slow_client: SlowClientPolicy,
     /// Send exception detail (cause chains) in -32001 errors (default off).
     pub error_detail: bool,
