@@ -347,3 +347,29 @@ async fn upgrades_from_origins_not_allowed_are_refused() {
     // Non-browser clients send no Origin and are let through.
     still_served(&good_client(&url).await).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_get_on_the_endpoint_is_a_400_and_leaves_nothing_behind() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = test_server().configure(|c| c.idle_timeout = Some(Duration::from_millis(500)));
+    let (handle, url) = serve_ws(server, HttpOptions::default()).await;
+    let addr = url
+        .trim_start_matches("ws://")
+        .trim_end_matches("/ws")
+        .to_owned();
+    let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    tcp.write_all(b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut response = String::new();
+    tokio::time::timeout(WAIT, tcp.read_to_string(&mut response))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(response.starts_with("HTTP/1.1 400"), "{response}");
+    assert_eq!(handle.connection_count(), 0);
+    // The idle timer still works: with no WebSocket connection the server stops.
+    tokio::time::timeout(WAIT, handle.stopped())
+        .await
+        .expect("the idle timeout fires");
+}

@@ -208,3 +208,27 @@ async fn a_client_that_never_reads_does_not_stop_the_others() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn the_publish_counter_increments() {
+    let (server, connector) = start(test_server());
+    let mut raw = Raw::open(&connector).await;
+    raw.send(&Message::Request(wslink::Request {
+        id: "system:c0:0".into(),
+        method: "wslink.hello".into(),
+        args: vec![map! { "secret" => common::SECRET }],
+        kwargs: Map::new(),
+    }))
+    .await;
+    raw.recv().await;
+    server.publish("t", 1).await.unwrap();
+    server.publish("t", 2).await.unwrap();
+    let counters: Vec<u64> = [raw.recv().await, raw.recv().await]
+        .into_iter()
+        .map(|m| match m {
+            Some(Message::Publication(p)) => p.counter,
+            other => panic!("publication expected, got {other:?}"),
+        })
+        .collect();
+    assert!(counters[1] > counters[0], "{counters:?}");
+}

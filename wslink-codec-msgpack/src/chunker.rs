@@ -94,6 +94,14 @@ mod tests {
     }
 
     #[test]
+    fn a_zero_limit_means_one_frame() {
+        let message = vec![7u8; 100_000];
+        let out = chunk(with_header_room(&message), 3, 0).unwrap();
+        assert_eq!(out.frames().len(), 1);
+        assert_eq!(binary(&out.frames()[0]).len(), HEADER_LEN + message.len());
+    }
+
+    #[test]
     fn tiny_limits_still_make_progress() {
         let out = chunk(with_header_room(b"xyz"), 1, 5).unwrap();
         assert_eq!(out.frames().len(), 3, "one payload byte per frame");
