@@ -140,6 +140,12 @@ pub struct ServerArgs {
     )]
     pub allowed_origins: Vec<String>,
 
+    /// Reverse mode: do not listen; connect out to this relay URL (`ws://relay/path`) and
+    /// serve the browser on the other side, one session per connection (the relay closes
+    /// it when the browser leaves; we then connect again).
+    #[arg(long = "reverse-url", value_name = "URL")]
+    pub reverse_url: Option<String>,
+
     /// Wire generations spoken: `2` (msgpack, binary frames), `1` (JSON text frames with
     /// attachments), or `both` (each connection's first frame decides).
     #[arg(long, value_enum, default_value_t = Wire::Both)]
@@ -304,6 +310,10 @@ pub async fn bind(args: &ServerArgs) -> std::io::Result<Bound> {
 /// (`wslink: Starting factory <url>`, newline-terminated) once listening.
 pub async fn run(builder: ServerBuilder, args: ServerArgs) -> std::io::Result<()> {
     init_tracing(args.debug);
+    if let Some(url) = &args.reverse_url {
+        let server = args.apply(builder).build();
+        return serve_reverse(server, url).await;
+    }
     let bound = bind(&args).await?;
     let server = args.apply(builder).build();
     serve_bound(server, bound).await
@@ -329,6 +339,44 @@ pub async fn serve_bound(server: wslink_server::Server, bound: Bound) -> std::io
     }
     tokio::spawn(stop_on_signal(handle));
     server.serve(bound.listener).await;
+    Ok(())
+}
+
+/// Reverse mode: connects out to a relay at `url` and serves what comes through, one
+/// connection (one browser session, with its own hello) after another, until stopped or
+/// the relay stays unreachable (5 attempts in a row).
+pub async fn serve_reverse(server: wslink_server::Server, url: &str) -> std::io::Result<()> {
+    let handle = server.handle();
+    tokio::spawn(stop_on_signal(handle.clone()));
+    let mut announced = false;
+    let mut failures = 0u32;
+    while !handle.is_shut_down() {
+        match wslink_transport_ws::connect(url).await {
+            Ok(transport) => {
+                failures = 0;
+                if !announced {
+                    let mut out = std::io::stdout().lock();
+                    writeln!(out, "wslink: Starting factory (reverse) {url}")?;
+                    out.flush()?;
+                    announced = true;
+                }
+                tokio::select! {
+                    _ = server.serve_connection(transport) => tracing::info!("reverse: session over"),
+                    _ = handle.stopped() => break,
+                }
+            }
+            Err(e) => {
+                failures += 1;
+                tracing::warn!(%url, error = %e, failures, "reverse: relay unreachable");
+                if failures >= 5 {
+                    return Err(std::io::Error::other(format!(
+                        "relay {url} unreachable: {e}"
+                    )));
+                }
+                tokio::time::sleep(Duration::from_millis(200 << failures)).await;
+            }
+        }
+    }
     Ok(())
 }
 

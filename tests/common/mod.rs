@@ -43,15 +43,21 @@ pub async fn connect(connector: &MemoryConnector) -> Client {
 }
 
 /// A connection that speaks frames by hand, to see exactly what the server sends.
-pub struct Raw {
-    pub tx: MemorySink,
-    pub rx: MemoryStream,
+pub struct Raw<K = MemorySink, S = MemoryStream> {
+    pub tx: K,
+    pub rx: S,
     decoder: <MsgpackCodec as Codec>::Decoder,
 }
 
-impl Raw {
-    pub async fn open(connector: &MemoryConnector) -> Raw {
+impl Raw<MemorySink, MemoryStream> {
+    pub async fn open(connector: &MemoryConnector) -> Self {
         let (tx, rx) = connector.connect().await.unwrap().split();
+        Raw::from_parts(tx, rx)
+    }
+}
+
+impl<K: FrameSink, S: FrameStream> Raw<K, S> {
+    pub fn from_parts(tx: K, rx: S) -> Self {
         let mut decoder = MsgpackCodec::new().decoder(DecodeLimits::default());
         decoder.set_authenticated(true);
         Raw { tx, rx, decoder }

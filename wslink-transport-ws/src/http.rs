@@ -55,6 +55,10 @@ type Body = UnsyncBoxBody<Bytes, std::io::Error>;
 pub struct HttpOptions {
     /// The WebSocket endpoint path (default `/ws`); `None` serves no WebSocket.
     pub ws_endpoint: Option<String>,
+    /// Upgrade every path under the endpoint (`/proxy` takes `/proxy/a/b` too), not only
+    /// the endpoint itself; the transport's `PeerInfo::path` tells which (default false;
+    /// the relay uses it).
+    pub ws_prefix: bool,
     /// Static files served at `/` (`index.html` for directories).
     pub content: Option<PathBuf>,
     /// Extra static mounts: `(name, folder)` served at `/name/…`.
@@ -85,6 +89,7 @@ impl Default for HttpOptions {
     fn default() -> Self {
         HttpOptions {
             ws_endpoint: Some("/ws".into()),
+            ws_prefix: false,
             content: None,
             fs_endpoints: Vec::new(),
             max_message_size: 4 * 1024 * 1024 + 4096,
@@ -256,8 +261,14 @@ async fn handle(
     remote: SocketAddr,
 ) -> Result<Response<Body>, Infallible> {
     let path = req.uri().path().to_owned();
-    if state.options.ws_endpoint.as_deref() == Some(path.as_str()) {
-        return Ok(upgrade(req, &state, remote));
+    if let Some(endpoint) = state.options.ws_endpoint.as_deref() {
+        let under = state.options.ws_prefix
+            && path
+                .strip_prefix(endpoint.trim_end_matches('/'))
+                .is_some_and(|rest| rest.starts_with('/'));
+        if path == endpoint || under {
+            return Ok(upgrade(req, &state, remote));
+        }
     }
     for (prefix, dir) in &state.mounts {
         if let Some(rest) = path.strip_prefix(prefix.as_str()) {

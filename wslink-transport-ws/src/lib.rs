@@ -33,6 +33,7 @@
 
 mod connect;
 mod http;
+pub mod relay;
 mod stream;
 #[cfg(feature = "tls")]
 pub mod tls;

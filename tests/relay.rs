@@ -1,0 +1,141 @@
+//! The relay and the server's reverse mode: a server that connects out to a relay serves
+//! the browser on the other side — the real npm wslink client among them, 20 MiB both
+//! ways — and every browser session must say its own hello.
+
+mod common;
+
+use std::time::Duration;
+
+use common::peers::{node, serve_ws};
+use common::{test_server, Raw, SECRET, WAIT};
+use wslink::client::Client;
+use wslink::ws::relay::{run_relay, RelayMode};
+use wslink::ws::{ConnectOptions, HttpOptions, WsListener};
+use wslink::{map, Map, Message, Request, Response, Value};
+
+async fn start_relay(mode: impl FnOnce(String) -> RelayMode) -> String {
+    let options = HttpOptions {
+        ws_endpoint: Some("/proxy".into()),
+        ws_prefix: true,
+        max_message_size: 64 << 20,
+        dead_after: None,
+        ..HttpOptions::default()
+    };
+    let listener = WsListener::bind("127.0.0.1:0", options).await.unwrap();
+    let base = format!("ws://{}/proxy", listener.local_addr());
+    tokio::spawn(run_relay(
+        listener,
+        mode("/proxy".into()),
+        ConnectOptions::default(),
+    ));
+    base
+}
+
+async fn start_reverse_server(url: &str) {
+    let server = test_server().build();
+    let url = url.to_owned();
+    tokio::spawn(async move { wslink::cli::serve_reverse(server, &url).await });
+    // Give the server time to connect and wait for its browser.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+async fn rust_browser(url: &str) -> Client {
+    let transport = wslink::ws::connect(url).await.unwrap();
+    tokio::time::timeout(WAIT, Client::connect(transport, SECRET))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_through_the_relay_each_need_a_hello() {
+    let base = start_relay(|_| RelayMode::Relay).await;
+    let url = format!("{base}/session-a");
+    start_reverse_server(&url).await;
+
+    let browser = rust_browser(&url).await;
+    assert_eq!(
+        browser
+            .call("test.add", vec![1.into(), 2.into()], Map::new())
+            .await
+            .unwrap(),
+        Value::from(3)
+    );
+    // A second browser on the same path while the first is there is turned away.
+    let second = wslink::ws::connect(&url).await.unwrap();
+    assert!(Client::connect(second, SECRET).await.is_err());
+    browser.close().await;
+    drop(browser);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // The next browser skips the hello: unauthorized, the first session's hello is gone.
+    let transport = wslink::ws::connect(&url).await.unwrap();
+    let (tx, rx) = wslink::Transport::split(transport);
+    let mut raw = Raw::from_parts(tx, rx);
+    raw.send(&Message::Request(Request {
+        id: "rpc:c1:0".into(),
+        method: "test.echo".into(),
+        args: vec![1.into()],
+        kwargs: Map::new(),
+    }))
+    .await;
+    let Some(Message::Response(Response {
+        outcome: Err(e), ..
+    })) = raw.recv().await
+    else {
+        panic!("an error reply expected")
+    };
+    assert_eq!(e.message, "Unauthorized: Skip message processing");
+    raw.send(&Message::Request(Request {
+        id: "system:c0:0".into(),
+        method: "wslink.hello".into(),
+        args: vec![map! { "secret" => SECRET }],
+        kwargs: Map::new(),
+    }))
+    .await;
+    assert!(matches!(
+        raw.recv().await,
+        Some(Message::Response(Response { outcome: Ok(_), .. }))
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_npm_client_through_the_relay_with_20_mib_both_ways() {
+    let base = start_relay(|_| RelayMode::Relay).await;
+    let url = format!("{base}/session-js");
+    start_reverse_server(&url).await;
+    let (ok, output) = node("relay_session.js", &[&url], Duration::from_secs(120)).await;
+    println!("{output}");
+    assert!(
+        ok && output.contains("# fail 0"),
+        "the npm client through the relay failed:\n{output}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forward_mode_bridges_to_a_listening_server() {
+    let (_server, server_url) = serve_ws(test_server(), HttpOptions::default()).await;
+    let port = server_url
+        .trim_start_matches("ws://127.0.0.1:")
+        .trim_end_matches("/ws")
+        .to_owned();
+    let base = start_relay(|prefix| RelayMode::Forward {
+        host: "127.0.0.1".into(),
+        prefix,
+    })
+    .await;
+    let browser = rust_browser(&format!("{base}/{port}/ws")).await;
+    let blob = browser
+        .call("test.bytes", vec![(5 << 20).into()], Map::new())
+        .await
+        .unwrap();
+    assert_eq!(blob.as_bytes().unwrap().len(), 5 << 20);
+    // A path without a port is refused (closed with 1008): the hello cannot succeed.
+    let bad = wslink::ws::connect(&format!("{base}/not-a-port"))
+        .await
+        .unwrap();
+    assert!(tokio::time::timeout(WAIT, Client::connect(bad, SECRET))
+        .await
+        .unwrap()
+        .is_err());
+}
