@@ -17,17 +17,14 @@ use wslink::ws::HttpOptions;
 async fn chat_page_in_chromium_talks_to_the_rust_server() {
     require("/usr/bin/chromium".into(), "Debian chromium");
     let www = repo().join("examples/chat/www");
-    let mut mounts = Vec::new();
     for gen in ["wslink2", "wslink1"] {
-        let dist = require(
-            www.join("node_modules").join(gen).join("dist"),
+        require(
+            www.join("node_modules").join(gen).join("dist/wslink.js"),
             "the chat page's npm wslink clients",
         );
-        mounts.push((format!("vendor/{gen}"), dist));
     }
     let options = HttpOptions {
         content: Some(www),
-        fs_endpoints: mounts,
         ..HttpOptions::default()
     };
     // The chat example's server: both wire generations; the page picks its client.

@@ -42,27 +42,14 @@ async fn main() -> std::io::Result<()> {
             PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/chat/www"))
         })
         .clone();
-    // The npm clients' browser bundles, served at /vendor/wslink2/ and /vendor/wslink1/
-    // (the page picks one: ?gen=1 for 1.x).
-    let mut mounts = Vec::new();
-    for gen in ["wslink2", "wslink1"] {
-        let dist = www.join("node_modules").join(gen).join("dist");
-        if !dist.join("wslink.js").is_file() {
-            eprintln!(
-                "The page needs the npm wslink clients: run `npm ci --prefix {}` first.",
-                www.display()
-            );
-            std::process::exit(2);
-        }
-        mounts.push(format!("vendor/{gen}={}", dist.display()));
+    // The page loads the npm clients from its node_modules (?gen=1 for 1.x).
+    if !www.join("node_modules/wslink2/dist/wslink.js").is_file() {
+        eprintln!(
+            "The page needs the npm wslink clients: run `npm ci --prefix {}` first.",
+            www.display()
+        );
+        std::process::exit(2);
     }
-    let mounts = mounts.join("|");
-    cli.server.fs_endpoints = [cli.server.fs_endpoints.as_str(), mounts.as_str()]
-        .iter()
-        .filter(|s| !s.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join("|");
 
     let bound = bind(&cli.server).await?;
     println!(

@@ -29,7 +29,12 @@
     setStatus(`error: ${error && (error.message || error.data) || error}`, 'error');
   }
 
-  const smartConnect = api.SmartConnect.newInstance({ config: { sessionURL, secret } });
+  // With ?launcher, ask the launcher serving this page for a session of its own (it starts
+  // a chat server for this page and answers with its sessionURL and secret).
+  const config = params.has('launcher')
+    ? { sessionManagerURL: `${location.origin}/launcher/`, application: 'chat' }
+    : { sessionURL, secret };
+  const smartConnect = api.SmartConnect.newInstance({ config });
   smartConnect.onConnectionReady((connection) => {
     session = connection.getSession();
     // The client calls subscribers with the publication wrapped in an array.
