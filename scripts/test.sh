@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs the real wslink peers (PyPI and npm packages, Debian
 # chromium) with interop/setup.sh, then runs every test of the workspace (unit,
-# in-process whole-system, property, doc and interop tests) and the lint gates.
+# in-process whole-system, property, doc and interop tests), the lint gates, the
+# benchmarks in a quick smoke mode, and a short fuzz run of every decoder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,8 +11,16 @@ npm ci --prefix examples/chat/www --no-audit --no-fund --silent
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
-cargo test --workspace --all-targets
-cargo test --workspace --doc
+
+mkdir -p target
+log=target/test-output.log
+: > "$log"
+cargo test --workspace --all-targets 2>&1 | tee -a "$log"
+cargo test --workspace --doc 2>&1 | tee -a "$log"
 
 # A short, bounded fuzz run of every decoder that reads network bytes.
 scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
+
+# One closing line for the whole run (cargo prints one per test binary).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
