@@ -1,0 +1,347 @@
+//! One table (markdown, and the same as JSON), the placement of client and servers, and
+//! the verdicts of the performance targets.
+
+use std::fmt::Write as _;
+
+use crate::phases::{Kind, Results, Target};
+
+/// What the run looked like.
+pub(crate) struct Env {
+    pub(crate) nofile: u64,
+    pub(crate) pin_client: Option<String>,
+    pub(crate) pin_server: Option<String>,
+    pub(crate) client_allowed: String,
+    pub(crate) quick: bool,
+    pub(crate) secs: f64,
+    pub(crate) notes: Vec<String>,
+}
+
+struct Line {
+    key: String,
+    label: String,
+    unit: &'static str,
+    values: Vec<Option<f64>>,
+}
+
+pub(crate) struct Table {
+    columns: Vec<String>,
+    raw: Option<usize>,
+    rust: Option<usize>,
+    python: Option<usize>,
+    lines: Vec<Line>,
+    placement: Vec<String>,
+    notes: Vec<String>,
+    verdicts: Vec<(String, Option<bool>, String)>,
+    header: String,
+}
+
+fn fmt(v: f64) -> String {
+    if v.is_nan() {
+        "–".into()
+    } else if v.abs() >= 100.0 {
+        format!("{:.0}", v)
+    } else if v.abs() >= 10.0 {
+        format!("{v:.1}")
+    } else if v.abs() >= 0.1 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+impl Table {
+    pub(crate) fn build(results: &[(Target, Results)], env: &Env) -> Table {
+        let columns: Vec<String> = results.iter().map(|(t, _)| t.name.clone()).collect();
+        let raw = results.iter().position(|(t, _)| t.kind == Kind::Raw);
+        let rust = results
+            .iter()
+            .position(|(t, _)| t.kind == Kind::Wslink && t.name != "python");
+        let python = results.iter().position(|(t, _)| t.name == "python");
+        let mut lines: Vec<Line> = Vec::new();
+        for (_, r) in results {
+            for row in &r.rows {
+                if !lines.iter().any(|l| l.key == row.key) {
+                    lines.push(Line {
+                        key: row.key.clone(),
+                        label: row.label.clone(),
+                        unit: row.unit,
+                        values: results.iter().map(|(_, r)| r.get(&row.key)).collect(),
+                    });
+                }
+            }
+        }
+        let mut placement = vec![format!(
+            "client (this process, pid {}): allowed CPUs {}{}; threads seen on {} (sampled during the 64-in-flight phase of each server)",
+            std::process::id(),
+            env.client_allowed,
+            env.pin_client.as_ref().map(|p| format!(" (pinned: {p})")).unwrap_or_default(),
+            results
+                .iter()
+                .map(|(t, r)| format!("[{}: {}]", t.name, r.client_placement.describe()))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )];
+        for (t, r) in results {
+            placement.push(format!(
+                "server {} (pid {}): allowed CPUs {}{}; threads seen on {}",
+                t.name,
+                t.pid.map_or("?".into(), |p| p.to_string()),
+                if r.server_allowed.is_empty() {
+                    "?"
+                } else {
+                    &r.server_allowed
+                },
+                env.pin_server
+                    .as_ref()
+                    .map(|p| format!(" (pinned: {p})"))
+                    .unwrap_or_default(),
+                r.server_placement.describe()
+            ));
+        }
+        let mut notes = env.notes.clone();
+        for (t, r) in results {
+            notes.extend(r.notes.iter().map(|n| format!("{}: {n}", t.name)));
+        }
+        let header = format!(
+            "wslink-bench: {} mode, {} s per phase, open-file limit {}, {} CPUs usable by the client",
+            if env.quick { "quick" } else { "full" },
+            env.secs,
+            env.nofile,
+            std::thread::available_parallelism().map_or(0, |n| n.get())
+        );
+        let mut table = Table {
+            columns,
+            raw,
+            rust,
+            python,
+            lines,
+            placement,
+            notes,
+            verdicts: Vec::new(),
+            header,
+        };
+        table.verdicts = table.judge();
+        table
+    }
+
+    fn value(&self, key: &str, col: Option<usize>) -> Option<f64> {
+        let col = col?;
+        self.lines
+            .iter()
+            .find(|l| l.key == key)
+            .and_then(|l| l.values[col])
+            .filter(|v| v.is_finite())
+    }
+
+    /// The targets of the performance issue.
+    fn judge(&self) -> Vec<(String, Option<bool>, String)> {
+        let (rust, raw, py) = (self.rust, self.raw, self.python);
+        let mut v = Vec::new();
+        let mut ratio = |name: &str,
+                         a: Option<f64>,
+                         b: Option<f64>,
+                         ok: &dyn Fn(f64) -> bool,
+                         show: &dyn Fn(f64) -> String| {
+            match (a, b) {
+                (Some(a), Some(b)) if b != 0.0 => {
+                    let x = a / b;
+                    v.push((name.to_owned(), Some(ok(x)), show(x)));
+                }
+                _ => v.push((name.to_owned(), None, "not measured".into())),
+            }
+        };
+        let pct = |x: f64| format!("{:.0} %", x * 100.0);
+        let times = |x: f64| format!("{x:.2}×");
+        let big = self
+            .lines
+            .iter()
+            .filter(|l| l.key.starts_with("bin.down.") && !l.key.ends_with(".mem"))
+            .filter_map(|l| l.key["bin.down.".len()..].parse::<u64>().ok())
+            .max();
+        ratio(
+            "sequential calls/s ≥ 85 % of raw round trips/s",
+            self.value("seq.rate", rust),
+            self.value("seq.rate", raw),
+            &|x| x >= 0.85,
+            &pct,
+        );
+        ratio(
+            "sequential p99 ≤ 2× raw p99",
+            self.value("seq.p99", rust),
+            self.value("seq.p99", raw),
+            &|x| x <= 2.0,
+            &times,
+        );
+        ratio(
+            "pipelined (64 in flight) ≥ 60 % of raw",
+            self.value("pipe64.rate", rust),
+            self.value("pipe64.rate", raw),
+            &|x| x >= 0.6,
+            &pct,
+        );
+        ratio(
+            "pipelined (64) ≥ 10× Python",
+            self.value("pipe64.rate", rust),
+            self.value("pipe64.rate", py),
+            &|x| x >= 10.0,
+            &times,
+        );
+        ratio(
+            "sequential ≥ 10× Python",
+            self.value("seq.rate", rust),
+            self.value("seq.rate", py),
+            &|x| x >= 10.0,
+            &times,
+        );
+        ratio(
+            "server CPU per call ≤ 1/15 of Python (64 in flight)",
+            self.value("pipe64.cpu", py),
+            self.value("pipe64.cpu", rust),
+            &|x| x >= 15.0,
+            &|x| format!("Python uses {x:.1}× as much"),
+        );
+        ratio(
+            "publications to 1 subscriber ≥ 50 % of raw push",
+            self.value("pub1x100.rate", rust),
+            self.value("pub1x100.rate", raw),
+            &|x| x >= 0.5,
+            &pct,
+        );
+        if let Some(big) = big {
+            let key = format!("bin.down.{big}");
+            ratio(
+                &format!(
+                    "binary result {} ≥ 50 % of raw bulk",
+                    crate::phases::size_label(big as usize)
+                ),
+                self.value(&key, rust),
+                self.value(&key, raw),
+                &|x| x >= 0.5,
+                &pct,
+            );
+            let mem = self.value(&format!("{key}.mem"), rust);
+            ratio(
+                &format!(
+                    "server peak memory during {} result ≤ 3× payload",
+                    crate::phases::size_label(big as usize)
+                ),
+                mem,
+                Some(big as f64 / (1 << 20) as f64),
+                &|x| x <= 3.0,
+                &|x| format!("{x:.2}× payload"),
+            );
+        }
+        ratio(
+            "idle connection ≤ 32 KiB of server memory",
+            self.value("idle.mem", rust),
+            Some(32.0),
+            &|x| x <= 1.0,
+            &|x| format!("{:.1} KiB", x * 32.0),
+        );
+        v
+    }
+
+    pub(crate) fn markdown(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "\n{}\n", self.header);
+        let mut head = vec!["metric".to_owned(), "unit".to_owned()];
+        for (i, c) in self.columns.iter().enumerate() {
+            head.push(c.clone());
+            if self.raw.is_some() && Some(i) != self.raw {
+                head.push(format!("{c} % raw"));
+            }
+        }
+        let ratio = self.rust.is_some() && self.python.is_some();
+        if ratio {
+            head.push("rust / python".into());
+        }
+        let _ = writeln!(out, "| {} |", head.join(" | "));
+        let _ = writeln!(out, "|{}", "---|".repeat(head.len()));
+        for l in &self.lines {
+            let mut cells = vec![l.label.clone(), l.unit.to_owned()];
+            let raw = self.raw.and_then(|i| l.values[i]);
+            for (i, v) in l.values.iter().enumerate() {
+                cells.push(v.map_or("–".into(), fmt));
+                if self.raw.is_some() && Some(i) != self.raw {
+                    cells.push(match (v, raw) {
+                        (Some(v), Some(r)) if r != 0.0 && r.is_finite() => {
+                            format!("{:.0} %", v / r * 100.0)
+                        }
+                        _ => "–".into(),
+                    });
+                }
+            }
+            if ratio {
+                let (a, b) = (
+                    l.values[self.rust.unwrap_or(0)],
+                    l.values[self.python.unwrap_or(0)],
+                );
+                cells.push(match (a, b) {
+                    (Some(a), Some(b)) if b != 0.0 => format!("{:.2}", a / b),
+                    _ => "–".into(),
+                });
+            }
+            let _ = writeln!(out, "| {} |", cells.join(" | "));
+        }
+        let _ = writeln!(out, "\nPlacement:");
+        for p in &self.placement {
+            let _ = writeln!(out, "- {p}");
+        }
+        if !self.verdicts.is_empty() {
+            let _ = writeln!(out, "\nTargets:");
+            for (name, ok, detail) in &self.verdicts {
+                let mark = match ok {
+                    Some(true) => "MET",
+                    Some(false) => "MISSED",
+                    None => "n/a",
+                };
+                let _ = writeln!(out, "- [{mark}] {name}: {detail}");
+            }
+        }
+        if !self.notes.is_empty() {
+            let _ = writeln!(out, "\nNotes:");
+            for n in &self.notes {
+                let _ = writeln!(out, "- {n}");
+            }
+        }
+        out
+    }
+
+    pub(crate) fn json(&self) -> String {
+        use serde_json::{json, Value};
+        let rows: Vec<Value> = self
+            .lines
+            .iter()
+            .map(|l| {
+                let values: serde_json::Map<String, Value> = self
+                    .columns
+                    .iter()
+                    .zip(&l.values)
+                    .map(|(c, v)| {
+                        (
+                            c.clone(),
+                            v.filter(|x| x.is_finite())
+                                .map_or(Value::Null, |x| json!(x)),
+                        )
+                    })
+                    .collect();
+                json!({ "key": l.key, "metric": l.label.trim(), "unit": l.unit, "values": values })
+            })
+            .collect();
+        let verdicts: Vec<Value> = self
+            .verdicts
+            .iter()
+            .map(|(n, ok, d)| json!({ "target": n, "met": ok, "detail": d }))
+            .collect();
+        serde_json::to_string_pretty(&json!({
+            "header": self.header,
+            "columns": self.columns,
+            "raw_column": self.raw.map(|i| self.columns[i].clone()),
+            "rows": rows,
+            "placement": self.placement,
+            "targets": verdicts,
+            "notes": self.notes,
+        }))
+        .unwrap_or_default()
+    }
+}
