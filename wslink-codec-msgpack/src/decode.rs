@@ -8,7 +8,51 @@
 
 use bytes::Bytes;
 use rmp::Marker;
-use wslink_core::{CodecError, Map, Value};
+use wslink_core::{CodecError, EnvelopeFields, Map, Message, Value};
+
+/// Decodes one envelope that fills `bytes` exactly, reading its fields straight into a
+/// [`Message`] (no intermediate map). A message that is not a map is reported as
+/// [`EnvelopeError::NotAMap`](wslink_core::EnvelopeError::NotAMap), as
+/// [`Message::from_value`] would.
+pub fn decode_message(bytes: &Bytes, max_depth: usize) -> Result<Option<Message>, CodecError> {
+    let mut reader = Reader {
+        buf: bytes,
+        pos: 0,
+        depth_left: max_depth,
+    };
+    let message = match reader.envelope_len()? {
+        Some(entries) => {
+            let mut fields = EnvelopeFields::default();
+            for _ in 0..entries {
+                let slot = match reader.envelope_key()? {
+                    Some(b"id") => &mut fields.id,
+                    Some(b"method") => &mut fields.method,
+                    Some(b"args") => &mut fields.args,
+                    Some(b"kwargs") => &mut fields.kwargs,
+                    Some(b"result") => &mut fields.result,
+                    Some(b"error") => &mut fields.error,
+                    _ => {
+                        reader.value()?; // `wslink` and anything unknown: read, ignore
+                        continue;
+                    }
+                };
+                *slot = Some(reader.value()?);
+            }
+            Message::from_fields(fields)?
+        }
+        None => {
+            let value = reader.value()?;
+            Message::from_value(value)?
+        }
+    };
+    if reader.pos != bytes.len() {
+        return Err(malformed(format!(
+            "{} trailing bytes after the message",
+            bytes.len() - reader.pos
+        )));
+    }
+    Ok(message)
+}
 
 /// Decodes one msgpack object that fills `bytes` exactly.
 pub fn decode_value(bytes: &Bytes, max_depth: usize) -> Result<Value, CodecError> {
@@ -168,6 +212,59 @@ impl Reader<'_> {
                 return Err(malformed(format!("reserved byte 0xc1 at offset {at}")))
             }
         })
+    }
+
+    /// The entry count if a map starts here (consumed); `None`, consuming nothing, if not.
+    fn envelope_len(&mut self) -> Result<Option<usize>, CodecError> {
+        let marker = Marker::from_u8(
+            *self
+                .buf
+                .get(self.pos)
+                .ok_or_else(|| malformed("empty message"))?,
+        );
+        let len = match marker {
+            Marker::FixMap(n) => {
+                self.pos += 1;
+                n.into()
+            }
+            Marker::Map16 => {
+                self.pos += 1;
+                self.len16()?
+            }
+            Marker::Map32 => {
+                self.pos += 1;
+                self.len32()?
+            }
+            _ => return Ok(None),
+        };
+        self.enter()?;
+        Ok(Some(len))
+    }
+
+    /// An envelope key: the bytes of a string key without allocating, or `None` for a
+    /// key of another type (read and dropped).
+    fn envelope_key(&mut self) -> Result<Option<&[u8]>, CodecError> {
+        let marker = Marker::from_u8(
+            *self
+                .buf
+                .get(self.pos)
+                .ok_or_else(|| malformed("truncated map"))?,
+        );
+        let len = match marker {
+            Marker::FixStr(n) => {
+                self.pos += 1;
+                n.into()
+            }
+            Marker::Str8 => {
+                self.pos += 1;
+                self.len8()?
+            }
+            _ => {
+                self.value()?;
+                return Ok(None);
+            }
+        };
+        self.take(len).map(Some)
     }
 
     fn enter(&mut self) -> Result<(), CodecError> {

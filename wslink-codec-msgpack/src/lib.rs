@@ -39,7 +39,7 @@ pub mod unchunker;
 use wslink_core::{Codec, CodecError, DecodeLimits, Decoder, Encoded, Frame, Generation, Message};
 
 pub use chunker::chunk;
-pub use decode::decode_value;
+pub use decode::{decode_message, decode_value};
 pub use encode::encode_message;
 pub use header::{ChunkHeader, HEADER_LEN};
 pub use unchunker::Unchunker;
@@ -106,8 +106,7 @@ impl Decoder for MsgpackDecoder {
         let Some(message) = self.unchunker.push(bytes)? else {
             return Ok(None);
         };
-        let value = decode_value(&message, self.max_depth)?;
-        Ok(Message::from_value(value)?)
+        decode_message(&message, self.max_depth)
     }
 
     fn set_authenticated(&mut self, authenticated: bool) {

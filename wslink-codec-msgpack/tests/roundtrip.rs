@@ -2,7 +2,7 @@
 
 use proptest::prelude::*;
 use wslink_codec_msgpack::{
-    chunk, decode_value, encode_message, MsgpackCodec, Unchunker, HEADER_LEN,
+    chunk, decode_message, decode_value, encode_message, MsgpackCodec, Unchunker, HEADER_LEN,
 };
 use wslink_core::{Bytes, Codec, DecodeLimits, Decoder, Frame, Map, Message, Response, Value};
 
@@ -38,7 +38,36 @@ fn frames_of(encoded: &wslink_core::Encoded) -> Vec<Bytes> {
         .collect()
 }
 
+fn envelope_like() -> impl Strategy<Value = Value> {
+    let key = prop_oneof![
+        Just("id".to_owned()),
+        Just("method".to_owned()),
+        Just("args".to_owned()),
+        Just("kwargs".to_owned()),
+        Just("result".to_owned()),
+        Just("error".to_owned()),
+        Just("wslink".to_owned()),
+        ".{0,8}",
+    ];
+    let id = prop_oneof![
+        Just(Value::from("rpc:c1:0")),
+        Just(Value::from("publish:a.b:3")),
+        Just(Value::from("system:c0:0")),
+        value(),
+    ];
+    proptest::collection::vec((key, prop_oneof![id, value()]), 0..8)
+        .prop_map(|entries| Value::Map(entries.into_iter().collect::<Map>()))
+}
+
 proptest! {
+    #[test]
+    fn direct_envelope_decoding_agrees_with_the_value_route(v in prop_oneof![envelope_like(), value()]) {
+        let bytes = Bytes::from(rmp_serde::to_vec(&v).unwrap());
+        let direct = decode_message(&bytes, 64);
+        let via_value = decode_value(&bytes, 64).and_then(|v| Ok(Message::from_value(v)?));
+        prop_assert_eq!(direct, via_value);
+    }
+
     #[test]
     fn value_round_trips_through_msgpack(v in value()) {
         let msg = Message::Response(Response { id: "rpc:c1:1".into(), outcome: Ok(v) });

@@ -62,6 +62,24 @@ pub enum Message {
     Publication(Publication),
 }
 
+/// The fields of an envelope that mean something, as read off the wire (others, like
+/// `wslink`, are ignored).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct EnvelopeFields {
+    /// `id`.
+    pub id: Option<Value>,
+    /// `method`.
+    pub method: Option<Value>,
+    /// `args`.
+    pub args: Option<Value>,
+    /// `kwargs`.
+    pub kwargs: Option<Value>,
+    /// `result`.
+    pub result: Option<Value>,
+    /// `error`.
+    pub error: Option<Value>,
+}
+
 /// A decoded value that is not a wslink message.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EnvelopeError {
@@ -97,18 +115,31 @@ impl Message {
         let Value::Map(mut m) = value else {
             return Err(EnvelopeError::NotAMap(value.kind()));
         };
-        let id = match m.swap_remove("id") {
+        Message::from_fields(EnvelopeFields {
+            id: m.swap_remove("id"),
+            method: m.swap_remove("method"),
+            args: m.swap_remove("args"),
+            kwargs: m.swap_remove("kwargs"),
+            result: m.swap_remove("result"),
+            error: m.swap_remove("error"),
+        })
+    }
+
+    /// Classifies the fields of an envelope (the rules of [`Message::from_value`]); for
+    /// decoders that read the fields straight off the wire without building a map.
+    pub fn from_fields(fields: EnvelopeFields) -> Result<Option<Message>, EnvelopeError> {
+        let id = match fields.id {
             None => return Ok(None),
             Some(Value::Str(id)) => id,
             Some(other) => return Err(EnvelopeError::BadId(other.kind())),
         };
-        match m.swap_remove("method") {
+        match fields.method {
             Some(Value::Str(method)) => {
-                let args = match m.swap_remove("args") {
+                let args = match fields.args {
                     Some(Value::Array(args)) => args,
                     _ => Vec::new(),
                 };
-                let kwargs = match m.swap_remove("kwargs") {
+                let kwargs = match fields.kwargs {
                     Some(Value::Map(kwargs)) => kwargs,
                     _ => Map::new(),
                 };
@@ -121,8 +152,8 @@ impl Message {
             }
             Some(other) => Err(EnvelopeError::BadMethod(other.kind())),
             None => {
-                let error = m.swap_remove("error").filter(|e| !e.is_nil());
-                let result = m.swap_remove("result").unwrap_or_default();
+                let error = fields.error.filter(|e| !e.is_nil());
+                let result = fields.result.unwrap_or_default();
                 if error.is_none() {
                     if let Id::Publish { topic, counter } = Id::parse(&id) {
                         return Ok(Some(Message::Publication(Publication {

@@ -49,7 +49,7 @@ pub mod transport;
 pub mod value;
 
 pub use codec::{Codec, CodecError, DecodeLimits, Decoder, Encoded, Frame, Generation};
-pub use envelope::{EnvelopeError, Message, Publication, Request, Response};
+pub use envelope::{EnvelopeError, EnvelopeFields, Message, Publication, Request, Response};
 pub use error::{RpcError, WireError};
 pub use id::ClientId;
 pub use pubsub::{PubSub, PublishError, Target};

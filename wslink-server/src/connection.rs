@@ -10,6 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use tokio::sync::{watch, Semaphore};
 use tower::ServiceExt;
 use tracing::Instrument;
@@ -82,7 +83,14 @@ async fn serve<T: Transport>(shared: Arc<Shared>, transport: T, session: Arc<Ses
     tokio::pin!(hello_deadline);
 
     let close = loop {
-        let frame = tokio::select! {
+        // Take what is already there without waiting; before waiting, hand the replies
+        // queued meanwhile to the writer in one go (one flush for a burst of calls).
+        let ready = stream.recv().now_or_never();
+        let frame = if let Some(frame) = ready {
+            frame
+        } else {
+            outbox.wake();
+            tokio::select! {
             frame = stream.recv() => frame,
             _ = &mut hello_deadline, if !session.is_authenticated() => {
                 tracing::info!("closing: no successful hello in time");
@@ -94,6 +102,7 @@ async fn serve<T: Transport>(shared: Arc<Shared>, transport: T, session: Arc<Ses
             _ = &mut writer => {
                 writer_done = true;
                 break Close::new(CloseCode::NORMAL, "");
+            }
             }
         };
         let frame = match frame {
@@ -155,7 +164,15 @@ async fn serve<T: Transport>(shared: Arc<Shared>, transport: T, session: Arc<Ses
                 } else {
                     RpcError::Unauthorized
                 };
-                send_reply(&shared, &outbox, session.generation(), id, "", Err(error));
+                send_reply(
+                    &shared,
+                    &outbox,
+                    session.generation(),
+                    id,
+                    "",
+                    Err(error),
+                    false,
+                );
                 continue;
             }
             Message::Publication(p) => {
@@ -185,22 +202,46 @@ async fn serve<T: Transport>(shared: Arc<Shared>, transport: T, session: Arc<Ses
         if kind == CallKind::System {
             let result = service.oneshot(call).await;
             decoder.set_authenticated(session.is_authenticated());
-            send_reply(&shared, &outbox, session.generation(), id, &method, result);
+            send_reply(
+                &shared,
+                &outbox,
+                session.generation(),
+                id,
+                &method,
+                result,
+                false,
+            );
             continue;
         }
         let Ok(permit) = in_flight.clone().acquire_owned().await else {
             break Close::new(CloseCode::INTERNAL_ERROR, "");
         };
+        // Most handlers finish without waiting: answer those here, and give only the
+        // others a task of their own, so a slow call never holds up the next ones.
+        let mut answer = Box::pin(service.oneshot(call));
+        if let Some(result) = answer.as_mut().now_or_never() {
+            send_reply(
+                &shared,
+                &outbox,
+                session.generation(),
+                id,
+                &method,
+                result,
+                false,
+            );
+            drop(permit);
+            continue;
+        }
         let shared = shared.clone();
         let outbox = outbox.clone();
         let generation = session.generation();
         tokio::spawn(
             async move {
-                let result = service.oneshot(call).await;
+                let result = answer.await;
                 if let Err(e) = &result {
                     tracing::debug!(%method, error = %e, "call failed");
                 }
-                send_reply(&shared, &outbox, generation, id, &method, result);
+                send_reply(&shared, &outbox, generation, id, &method, result, true);
                 drop(permit);
             }
             .in_current_span(),
@@ -229,6 +270,7 @@ fn send_reply(
     id: String,
     method: &str,
     result: Result<Value, RpcError>,
+    wake_writer: bool,
 ) {
     let detail = shared.config.error_detail;
     let max_frame = shared.config.max_frame_size;
@@ -258,7 +300,7 @@ fn send_reply(
             }
         }
     };
-    if !outbox.push_reply(encoded) {
+    if !outbox.push_reply(encoded, wake_writer) {
         tracing::debug!(%method, "connection closed before the reply");
     }
 }

@@ -92,8 +92,10 @@ impl Outbox {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues a response. Returns `false` if the connection is closing.
-    pub fn push_reply(&self, encoded: Encoded) -> bool {
+    /// Queues a response. Returns `false` if the connection is closing. With `wake`
+    /// false the writer is not woken yet: call [`Outbox::wake`] after a burst, so the
+    /// burst leaves in one write.
+    pub fn push_reply(&self, encoded: Encoded, wake: bool) -> bool {
         {
             let mut state = self.lock();
             if state.close.is_some() {
@@ -101,8 +103,17 @@ impl Outbox {
             }
             state.queue.push_back(Entry::Reply(encoded));
         }
-        self.readable.notify_one();
+        if wake {
+            self.readable.notify_one();
+        }
         true
+    }
+
+    /// Wakes the writer if anything is queued.
+    pub fn wake(&self) {
+        if !self.lock().queue.is_empty() {
+            self.readable.notify_one();
+        }
     }
 
     fn try_push_publication(&self, encoded: &Encoded, policy: SlowClientPolicy) -> Option<Offer> {
@@ -233,7 +244,7 @@ mod tests {
     async fn replies_are_never_refused_while_open() {
         let outbox = Outbox::new(1);
         for i in 0..10 {
-            assert!(outbox.push_reply(msg(i)));
+            assert!(outbox.push_reply(msg(i), true));
         }
         let mut batch = Vec::new();
         assert_eq!(outbox.next_batch(&mut batch).await, None);
@@ -298,7 +309,7 @@ mod tests {
                 .push_publication(&msg(i), SlowClientPolicy::DropOldest)
                 .await;
         }
-        outbox.push_reply(msg(9));
+        outbox.push_reply(msg(9), true);
         let mut batch = Vec::new();
         outbox.next_batch(&mut batch).await;
         assert_eq!(
@@ -321,9 +332,9 @@ mod tests {
     #[tokio::test]
     async fn close_flushes_then_reports_close() {
         let outbox = Outbox::new(4);
-        outbox.push_reply(msg(1));
+        outbox.push_reply(msg(1), true);
         outbox.close(Close::new(CloseCode::GOING_AWAY, "bye"));
-        assert!(!outbox.push_reply(msg(2)));
+        assert!(!outbox.push_reply(msg(2), true));
         let mut batch = Vec::new();
         assert_eq!(outbox.next_batch(&mut batch).await, None);
         assert_eq!(batch.len(), 1);

@@ -67,6 +67,9 @@ pub struct HttpOptions {
     /// 4096, the reference's `WSLINK_MAX_MSG_SIZE + WSLINK_MSG_OVERHEAD`: clients send
     /// chunks of at most the announced `maxMsgSize`.
     pub max_message_size: usize,
+    /// Bytes read from a client socket at a time (default 8 KiB; tungstenite's own
+    /// default, 128 KiB per connection, dominates the memory of idle connections).
+    pub read_buffer_size: usize,
     /// A client connection whose peer sent nothing at all (data, ping or pong) for this
     /// long is considered gone: its reads fail and the server closes it (default 45 s,
     /// with the server pinging every 30 s as the reference does; `None` never).
@@ -93,6 +96,7 @@ impl Default for HttpOptions {
             content: None,
             fs_endpoints: Vec::new(),
             max_message_size: 4 * 1024 * 1024 + 4096,
+            read_buffer_size: 8 * 1024,
             dead_after: Some(std::time::Duration::from_secs(45)),
             header_read_timeout: std::time::Duration::from_secs(10),
             allowed_origins: None,
@@ -353,6 +357,7 @@ fn upgrade(req: Request<Incoming>, state: &HttpState, remote: SocketAddr) -> Res
         path: Some(req.uri().path().to_owned()),
     };
     let config = WebSocketConfig::default()
+        .read_buffer_size(state.options.read_buffer_size)
         .max_message_size(Some(state.options.max_message_size))
         .max_frame_size(Some(state.options.max_message_size));
     let accepted = state.accepted.clone();
