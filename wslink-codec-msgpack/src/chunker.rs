@@ -49,6 +49,46 @@ pub fn chunk(
     Ok(Encoded::from(frames))
 }
 
+/// Turns a buffer written by [`GappedWriter`](crate::encode::GappedWriter) with chunks of
+/// `payload` bytes into frames, writing each header into its gap: no byte of the message
+/// is copied.
+pub fn frames_in_place(
+    mut buf: BytesMut,
+    message_id: u32,
+    payload: usize,
+) -> Result<Encoded, CodecError> {
+    let payload = payload.max(1);
+    let stride = HEADER_LEN + payload;
+    let chunks = buf.len().div_ceil(stride);
+    let total = buf.len() - chunks * HEADER_LEN;
+    let total_size = u32::try_from(total)
+        .map_err(|_| CodecError::Encode(format!("message of {total} bytes is 4 GiB or more")))?;
+    for i in 0..chunks {
+        let header = ChunkHeader {
+            message_id,
+            offset: (i * payload) as u32,
+            total_size,
+        };
+        buf[i * stride..i * stride + HEADER_LEN].copy_from_slice(&header.to_bytes());
+    }
+    if chunks == 1 {
+        return Ok(Encoded::One(Frame::Binary(buf.freeze())));
+    }
+    let buf = buf.freeze();
+    let frames: Vec<Frame> = (0..chunks)
+        .map(|i| Frame::Binary(buf.slice(i * stride..((i + 1) * stride).min(buf.len()))))
+        .collect();
+    Ok(Encoded::from(frames))
+}
+
+/// The message bytes per chunk for a frame limit (0: no limit).
+pub fn payload_per_frame(max_frame_size: usize) -> usize {
+    match max_frame_size {
+        0 => usize::MAX - HEADER_LEN,
+        n => n.saturating_sub(HEADER_LEN).max(1),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +139,24 @@ mod tests {
         let out = chunk(with_header_room(&message), 3, 0).unwrap();
         assert_eq!(out.frames().len(), 1);
         assert_eq!(binary(&out.frames()[0]).len(), HEADER_LEN + message.len());
+    }
+
+    #[test]
+    fn in_place_frames_equal_copied_frames() {
+        use crate::encode::GappedWriter;
+        use std::io::Write;
+        let message: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
+        for max in [13usize, 32, 100, 1012, 1013, 4096, 20_000, 0] {
+            let copied = chunk(with_header_room(&message), 5, max).unwrap();
+            let payload = payload_per_frame(max);
+            let mut w = GappedWriter::new(payload);
+            // Written in odd pieces, as a serializer would.
+            for piece in message.chunks(7) {
+                w.write_all(piece).unwrap();
+            }
+            let in_place = frames_in_place(w.into_inner(), 5, payload).unwrap();
+            assert_eq!(copied.frames(), in_place.frames(), "max {max}");
+        }
     }
 
     #[test]

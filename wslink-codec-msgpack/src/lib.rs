@@ -38,9 +38,9 @@ pub mod unchunker;
 
 use wslink_core::{Codec, CodecError, DecodeLimits, Decoder, Encoded, Frame, Generation, Message};
 
-pub use chunker::chunk;
+pub use chunker::{chunk, frames_in_place, payload_per_frame};
 pub use decode::{decode_message, decode_value};
-pub use encode::encode_message;
+pub use encode::{encode_gapped, encode_message, GappedWriter};
 pub use header::{ChunkHeader, HEADER_LEN};
 pub use unchunker::Unchunker;
 
@@ -71,8 +71,11 @@ impl Codec for MsgpackCodec {
     }
 
     fn encode(&self, message: &Message, max_frame_size: usize) -> Result<Encoded, CodecError> {
-        let buf = encode_message(message)?;
-        chunk(buf, rand::random(), max_frame_size)
+        // Written with a gap before every chunk's payload, so the frames are slices of one
+        // buffer (a 64 MiB result is not copied again to be chunked).
+        let payload = payload_per_frame(max_frame_size);
+        let buf = encode_gapped(message, payload)?;
+        frames_in_place(buf, rand::random(), payload)
     }
 
     fn decoder(&self, limits: DecodeLimits) -> MsgpackDecoder {
