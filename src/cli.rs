@@ -140,6 +140,20 @@ pub struct ServerArgs {
     )]
     pub allowed_origins: Vec<String>,
 
+    /// Add this header to every HTTP response (`Name: value`; repeatable), e.g.
+    /// `Cross-Origin-Opener-Policy: same-origin`.
+    #[arg(long = "http-header", value_name = "HEADER")]
+    pub http_headers: Vec<String>,
+
+    /// A JSON file `{"Header-Name": "value", …}` of headers for every HTTP response (the
+    /// reference's `WSLINK_HTTP_HEADERS`, which works here).
+    #[arg(
+        long = "http-headers-file",
+        env = "WSLINK_HTTP_HEADERS",
+        value_name = "FILE"
+    )]
+    pub http_headers_file: Option<PathBuf>,
+
     /// Reverse mode: do not listen; connect out to this relay URL (`ws://relay/path`) and
     /// serve the browser on the other side, one session per connection (the relay closes
     /// it when the browser leaves; we then connect again).
@@ -211,6 +225,41 @@ impl ServerArgs {
                 .then(|| self.allowed_origins.clone()),
             ..HttpOptions::default()
         }
+    }
+
+    /// The headers of `--http-header` and `--http-headers-file`.
+    pub fn extra_headers(&self) -> std::io::Result<Vec<(http::HeaderName, http::HeaderValue)>> {
+        let invalid = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, what);
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        if let Some(file) = &self.http_headers_file {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| invalid(format!("--http-headers-file {}: {e}", file.display())))?;
+            let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text)
+                .map_err(|e| invalid(format!("--http-headers-file {}: {e}", file.display())))?;
+            for (name, value) in map {
+                let value = match value {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                pairs.push((name, value));
+            }
+        }
+        for header in &self.http_headers {
+            let (name, value) = header.split_once(':').ok_or_else(|| {
+                invalid(format!("--http-header {header:?}: expected `Name: value`"))
+            })?;
+            pairs.push((name.trim().to_owned(), value.trim().to_owned()));
+        }
+        pairs
+            .into_iter()
+            .map(|(name, value)| {
+                let parsed_name = http::HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|e| invalid(format!("header name {name:?}: {e}")))?;
+                let parsed_value = http::HeaderValue::from_str(&value)
+                    .map_err(|e| invalid(format!("header {name:?} value {value:?}: {e}")))?;
+                Ok((parsed_name, parsed_value))
+            })
+            .collect()
     }
 
     /// The keepalive ping interval, if enabled.
@@ -293,6 +342,7 @@ pub struct Bound {
 pub async fn bind(args: &ServerArgs) -> std::io::Result<Bound> {
     let mut options = args.http_options();
     options.tls = args.tls_config()?;
+    options.extra_headers = args.extra_headers()?;
     let tls = options.tls.is_some();
     let endpoint = options.ws_endpoint.clone();
     let listener = WsListener::bind((args.host.as_str(), args.port), options).await?;

@@ -373,3 +373,36 @@ async fn a_plain_get_on_the_endpoint_is_a_400_and_leaves_nothing_behind() {
         .await
         .expect("the idle timeout fires");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extra_headers_reach_every_http_response() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let options = HttpOptions {
+        extra_headers: vec![(
+            "cross-origin-opener-policy".parse().unwrap(),
+            "same-origin".parse().unwrap(),
+        )],
+        ..HttpOptions::default()
+    };
+    let (_server, url) = serve_ws(test_server(), options).await;
+    let addr = url
+        .trim_start_matches("ws://")
+        .trim_end_matches("/ws")
+        .to_owned();
+    for path in ["/", "/ws"] {
+        let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        tcp.write_all(request.as_bytes()).await.unwrap();
+        let mut response = String::new();
+        tokio::time::timeout(WAIT, tcp.read_to_string(&mut response))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            response
+                .to_ascii_lowercase()
+                .contains("cross-origin-opener-policy: same-origin"),
+            "{path}: {response}"
+        );
+    }
+}

@@ -77,6 +77,10 @@ pub struct HttpOptions {
     /// Time allowed for an HTTP request's headers (default 10 s): a client that trickles
     /// its upgrade request (slowloris) is disconnected.
     pub header_read_timeout: std::time::Duration,
+    /// Headers added to every HTTP response (e.g. `Cross-Origin-Opener-Policy` and
+    /// `Cross-Origin-Embedder-Policy` for pages that need `SharedArrayBuffer`; what the
+    /// reference's `WSLINK_HTTP_HEADERS` is meant to do).
+    pub extra_headers: Vec<(http::HeaderName, http::HeaderValue)>,
     /// If set, only upgrades whose `Origin` is listed are accepted (403 otherwise).
     /// Requests without an `Origin` (non-browser clients) are accepted.
     pub allowed_origins: Option<Vec<String>>,
@@ -99,6 +103,7 @@ impl Default for HttpOptions {
             read_buffer_size: 8 * 1024,
             dead_after: Some(std::time::Duration::from_secs(45)),
             header_read_timeout: std::time::Duration::from_secs(10),
+            extra_headers: Vec::new(),
             allowed_origins: None,
             backlog: 128,
             #[cfg(feature = "tls")]
@@ -264,6 +269,18 @@ async fn handle(
     state: Arc<HttpState>,
     remote: SocketAddr,
 ) -> Result<Response<Body>, Infallible> {
+    let mut response = route(req, &state, remote).await;
+    for (name, value) in &state.options.extra_headers {
+        response.headers_mut().insert(name.clone(), value.clone());
+    }
+    Ok(response)
+}
+
+async fn route(
+    req: Request<Incoming>,
+    state: &Arc<HttpState>,
+    remote: SocketAddr,
+) -> Response<Body> {
     let path = req.uri().path().to_owned();
     if let Some(endpoint) = state.options.ws_endpoint.as_deref() {
         let under = state.options.ws_prefix
@@ -271,7 +288,7 @@ async fn handle(
                 .strip_prefix(endpoint.trim_end_matches('/'))
                 .is_some_and(|rest| rest.starts_with('/'));
         if path == endpoint || under {
-            return Ok(upgrade(req, &state, remote));
+            return upgrade(req, state, remote);
         }
     }
     for (prefix, dir) in &state.mounts {
@@ -285,13 +302,13 @@ async fn handle(
                     .map(|q| format!("?{q}"))
                     .unwrap_or_default();
                 *req.uri_mut() = format!("{rest}{query}").parse().unwrap_or_default();
-                return Ok(serve_dir(dir, req).await);
+                return serve_dir(dir, req).await;
             }
         }
     }
     match &state.content {
-        Some(dir) => Ok(serve_dir(dir, req).await),
-        None => Ok(plain(StatusCode::NOT_FOUND, "not found\n")),
+        Some(dir) => serve_dir(dir, req).await,
+        None => plain(StatusCode::NOT_FOUND, "not found\n"),
     }
 }
 
