@@ -18,6 +18,11 @@ log=target/test-output.log
 cargo test --workspace --all-targets 2>&1 | tee -a "$log"
 cargo test --workspace --doc 2>&1 | tee -a "$log"
 
+# The benchmarks in a quick smoke mode (they must run; no figure is asserted).
+cargo bench -p wslink-codec-msgpack -p wslink-core -p wslink-server \
+  --bench codec --bench ids --bench dispatch -- --quick
+cargo run --release --bin wslink-bench -- --quick --compare
+
 # A short, bounded fuzz run of every decoder that reads network bytes.
 scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
 
