@@ -7,25 +7,10 @@ use std::time::Duration;
 
 use common::peers::serve_ws;
 use common::test_server;
-use tokio::process::Command;
 use wslink::json::{JsonCodec, Style};
 use wslink::ws::HttpOptions;
 
-async fn cli(args: &[&str]) -> (bool, String, String) {
-    let run = Command::new(env!("CARGO_BIN_EXE_wslink"))
-        .args(args)
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(Duration::from_secs(60), run)
-        .await
-        .expect("CLI finishes")
-        .expect("CLI runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::peers::wslink_cli as cli;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cli_calls_and_subscribes_against_the_rust_server() {

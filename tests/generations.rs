@@ -40,20 +40,11 @@ async fn a_1x_client_runs_the_test_protocol() {
         hello_reply_has_no_max_msg_size,
         "1.x hello replies carry no maxMsgSize"
     );
-    check::version(&client, RUST).await;
-    check::echo(&client).await;
-    check::add(&client).await;
-    check::kwargs(&client).await;
-    check::fail(&client, RUST).await;
-    check::unknown_method(&client).await;
-    check::bytes(&client).await;
-    check::byte_len(&client).await;
-    check::publish_in_order(&client, 2000).await;
-    check::sleep(&client, RUST).await;
-    check::two_hundred_concurrent_calls(&client).await;
-    check::chat_say_hello(&client, &v1_client(&connector).await, RUST).await;
-    check::chat_talking(&client, RUST).await;
-    check::big_binary_both_ways(&client, 20 * 1024 * 1024).await;
+    let sizes = check::Sizes {
+        publications: 2000,
+        big_binary: 20 * 1024 * 1024,
+    };
+    check::every_row(&client, &v1_client(&connector).await, RUST, sizes).await;
 }
 
 #[tokio::test]

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use common::conformance::{self as check, PYTHON};
 use common::peers::{python_server, Peer};
-use tokio::process::Command;
 use wslink::client::{Client, ClientError};
 
 const SECRET: &str = "py-secret";
@@ -31,21 +30,12 @@ async fn rust_client_runs_the_test_protocol_against_python_wslink_2() {
         4194304,
         "maxMsgSize from the Python hello"
     );
-    check::version(&c, PYTHON).await;
-    check::echo(&c).await;
-    check::add(&c).await;
-    check::kwargs(&c).await;
-    check::fail(&c, PYTHON).await;
-    check::unknown_method(&c).await;
-    check::bytes(&c).await;
-    check::byte_len(&c).await;
-    check::publish_in_order(&c, 1000).await;
-    check::sleep(&c, PYTHON).await;
-    check::two_hundred_concurrent_calls(&c).await;
-    check::chat_say_hello(&c, &client(&peer).await, PYTHON).await;
-    check::chat_talking(&c, PYTHON).await;
     // 20 MiB both ways: the Python server chunks at 4 MiB, we chunk at its maxMsgSize.
-    check::big_binary_both_ways(&c, 20 * 1024 * 1024).await;
+    let sizes = check::Sizes {
+        publications: 1000,
+        big_binary: 20 * 1024 * 1024,
+    };
+    check::every_row(&c, &client(&peer).await, PYTHON, sizes).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -62,21 +52,7 @@ async fn wrong_secret_is_a_typed_auth_error_from_python() {
     );
 }
 
-async fn cli(args: &[&str]) -> (bool, String, String) {
-    let run = Command::new(env!("CARGO_BIN_EXE_wslink"))
-        .args(args)
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(Duration::from_secs(60), run)
-        .await
-        .expect("CLI finishes")
-        .expect("CLI runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::peers::wslink_cli as cli;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cli_calls_and_subscribes_against_python_wslink_2() {
@@ -211,21 +187,12 @@ async fn rust_1x_client_runs_the_test_protocol_against_python_wslink_1() {
         wslink::client::PRE_HELLO_FRAME_SIZE,
         "a 1.x hello has no maxMsgSize"
     );
-    check::version(&c, PYTHON).await;
-    check::echo(&c).await;
-    check::add(&c).await;
-    check::kwargs(&c).await;
-    check::fail(&c, PYTHON).await;
-    check::unknown_method(&c).await;
-    check::bytes(&c).await;
-    check::byte_len(&c).await;
-    check::publish_in_order(&c, 500).await;
-    check::sleep(&c, PYTHON).await;
-    check::two_hundred_concurrent_calls(&c).await;
-    check::chat_say_hello(&c, &v1_client(&peer).await, PYTHON).await;
-    check::chat_talking(&c, PYTHON).await;
     // The Python 1.x server refuses WebSocket messages over 4 MiB (no chunking in 1.x).
-    check::big_binary_both_ways(&c, 4_000_000).await;
+    let sizes = check::Sizes {
+        publications: 500,
+        big_binary: 4_000_000,
+    };
+    check::every_row(&c, &v1_client(&peer).await, PYTHON, sizes).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -346,3 +346,31 @@ pub async fn two_hundred_concurrent_calls(client: &Client) {
         assert_eq!(result.unwrap(), want, "call {i}");
     }
 }
+
+/// Sizes for [`every_row`].
+#[derive(Debug, Clone, Copy)]
+pub struct Sizes {
+    /// Publications in the ordering check.
+    pub publications: u64,
+    /// Bytes each way in the large binary check.
+    pub big_binary: usize,
+}
+
+/// Every row of the test protocol, one after another, on `client` (`listener` is a second
+/// client of the same server, for the chat's publication).
+pub async fn every_row(client: &Client, listener: &Client, server: Server, sizes: Sizes) {
+    version(client, server).await;
+    echo(client).await;
+    add(client).await;
+    kwargs(client).await;
+    fail(client, server).await;
+    unknown_method(client).await;
+    bytes(client).await;
+    byte_len(client).await;
+    publish_in_order(client, sizes.publications).await;
+    sleep(client, server).await;
+    two_hundred_concurrent_calls(client).await;
+    chat_say_hello(client, listener, server).await;
+    chat_talking(client, server).await;
+    big_binary_both_ways(client, sizes.big_binary).await;
+}

@@ -114,3 +114,20 @@ pub async fn node(script: &str, args: &[&str], limit: Duration) -> (bool, String
     );
     (output.status.success(), text)
 }
+
+/// Runs the `wslink` CLI (a binary of this package) and returns (success, stdout, stderr).
+pub async fn wslink_cli(args: &[&str]) -> (bool, String, String) {
+    let run = Command::new(env!("CARGO_BIN_EXE_wslink"))
+        .args(args)
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("the CLI finishes within 60 s")
+        .expect("the CLI runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
