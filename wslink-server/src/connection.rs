@@ -198,28 +198,29 @@ async fn serve<T: Transport>(shared: Arc<Shared>, transport: T, session: Arc<Ses
             session: session.clone(),
             pubsub: pubsub.clone(),
         };
-        let service = shared.service.clone();
-        if kind == CallKind::System {
-            let result = service.oneshot(call).await;
-            decoder.set_authenticated(session.is_authenticated());
-            send_reply(
-                &shared,
-                &outbox,
-                session.generation(),
-                id,
-                &method,
-                result,
-                false,
-            );
-            continue;
-        }
-        let Ok(permit) = in_flight.clone().acquire_owned().await else {
-            break Close::new(CloseCode::INTERNAL_ERROR, "");
+        let system = kind == CallKind::System;
+        let permit = if system {
+            None
+        } else {
+            match in_flight.clone().acquire_owned().await {
+                Ok(permit) => Some(permit),
+                Err(_) => break Close::new(CloseCode::INTERNAL_ERROR, ""),
+            }
         };
-        // Most handlers finish without waiting: answer those here, and give only the
-        // others a task of their own, so a slow call never holds up the next ones.
-        let mut answer = Box::pin(service.oneshot(call));
-        if let Some(result) = answer.as_mut().now_or_never() {
+        let mut answer = Box::pin(shared.service.clone().oneshot(call));
+        // A system call (the hello) is answered before the next frame is read, so the
+        // pre-auth limit is lifted exactly when it succeeds. Most other handlers finish
+        // without waiting: answer those here too, and give only the others a task of
+        // their own, so a slow call never holds up the next ones.
+        let ready = if system {
+            Some(answer.as_mut().await)
+        } else {
+            answer.as_mut().now_or_never()
+        };
+        if let Some(result) = ready {
+            if system {
+                decoder.set_authenticated(session.is_authenticated());
+            }
             send_reply(
                 &shared,
                 &outbox,
