@@ -162,13 +162,34 @@ impl Hub {
                 *slot = Some((self.encoder)(&message, generation)?);
             }
         }
-        let offers = join_all(targets.iter().map(|c| {
-            let frames = encoded[generation_index(c.session.generation())]
+        let frames_of = |c: &Conn| {
+            encoded[generation_index(c.session.generation())]
                 .as_ref()
-                .expect("encoded above");
-            c.outbox.push_publication(frames, self.policy)
-        }))
-        .await;
+                .expect("encoded above")
+        };
+        // Offer to everyone at once; only clients whose queue is full are waited for, all
+        // together, so none of them delays the others.
+        let mut offers: Vec<Option<Offer>> = targets
+            .iter()
+            .map(|c| c.outbox.offer_now(frames_of(c), self.policy))
+            .collect();
+        if offers.iter().any(Option::is_none) {
+            let waiting: Vec<usize> = (0..targets.len())
+                .filter(|&i| offers[i].is_none())
+                .collect();
+            let late = join_all(waiting.iter().map(|&i| {
+                targets[i]
+                    .outbox
+                    .push_publication(frames_of(&targets[i]), self.policy)
+            }))
+            .await;
+            for (i, offer) in waiting.into_iter().zip(late) {
+                offers[i] = Some(offer);
+            }
+        }
+        let offers = offers
+            .into_iter()
+            .map(|o| o.expect("every target answered"));
         let mut queued = 0;
         for (conn, offer) in targets.iter().zip(offers) {
             match offer {

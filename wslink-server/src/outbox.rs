@@ -144,6 +144,16 @@ impl Outbox {
         }
     }
 
+    /// Offers a publication without waiting: `None` when the policy says to wait for room
+    /// (then use [`Outbox::push_publication`]).
+    pub fn offer_now(&self, encoded: &Encoded, policy: SlowClientPolicy) -> Option<Offer> {
+        let offer = self.try_push_publication(encoded, policy)?;
+        if matches!(offer, Offer::Queued | Offer::ReplacedOldest) {
+            self.readable.notify_one();
+        }
+        Some(offer)
+    }
+
     /// Offers a publication under `policy`.
     pub async fn push_publication(&self, encoded: &Encoded, policy: SlowClientPolicy) -> Offer {
         let deadline = match policy {
