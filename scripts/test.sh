@@ -11,6 +11,7 @@ npm ci --prefix examples/chat/www --no-audit --no-fund --silent
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
 mkdir -p target
 log=target/test-output.log

@@ -2,7 +2,7 @@
 //! handshake, and publishing to clients.
 //!
 //! A server is a [`Router`] of [`Handler`]s — plain async functions whose parameters are
-//! [extractors](extract) — wrapped in tower layers, with [`HelloAuth`](hello::HelloAuth)
+//! [extractors](extract) — wrapped in tower layers, with [`HelloAuth`]
 //! outermost. Each connection reads frames through the codec, runs its calls
 //! concurrently, and writes replies and publications through its own queue, so a slow
 //! client never holds up the others. Any [`Transport`](wslink_core::Transport) works: the
