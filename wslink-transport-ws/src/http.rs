@@ -71,8 +71,9 @@ pub struct HttpOptions {
     /// default, 128 KiB per connection, dominates the memory of idle connections).
     pub read_buffer_size: usize,
     /// A client connection whose peer sent nothing at all (data, ping or pong) for this
-    /// long is considered gone: its reads fail and the server closes it (default 45 s,
-    /// with the server pinging every 30 s as the reference does; `None` never).
+    /// long is considered gone (noticed within twice that): its reads fail and the server
+    /// closes it (default 45 s, with the server pinging every 30 s as the reference does;
+    /// `None` never).
     pub dead_after: Option<std::time::Duration>,
     /// Time allowed for an HTTP request's headers (default 10 s): a client that trickles
     /// its upgrade request (slowloris) is disconnected.

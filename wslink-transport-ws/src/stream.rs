@@ -32,7 +32,8 @@ impl<S> WsTransport<S> {
     }
 
     /// Considers the peer gone when nothing at all (data, ping or pong) arrived for
-    /// `limit`: reading then fails with [`TransportError::Protocol`]. Meant to go with
+    /// `limit` (noticed within twice that): reading then fails with
+    /// [`TransportError::Protocol`]. Meant to go with
     /// pings sent more often than `limit` (see [`FrameSink::ping`]), which a live peer
     /// answers.
     pub fn dead_after(mut self, limit: Option<Duration>) -> Self {
@@ -57,6 +58,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Transport for WsTranspo
                 stream,
                 close: None,
                 dead_after: self.dead_after,
+                idle: None,
+                heard: false,
             },
         )
     }
@@ -118,6 +121,8 @@ pub struct WsStream<S> {
     stream: SplitStream<WebSocketStream<S>>,
     close: Option<Close>,
     dead_after: Option<Duration>,
+    idle: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+    heard: bool,
 }
 
 impl<S> WsStream<S> {
@@ -133,14 +138,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> FrameStream for WsStrea
         loop {
             let next = match self.dead_after {
                 None => self.stream.next().await,
-                Some(limit) => match tokio::time::timeout(limit, self.stream.next()).await {
-                    Ok(next) => next,
-                    Err(_) => {
-                        return Some(Err(TransportError::Protocol(format!(
-                            "keepalive: nothing received for {limit:?}"
-                        ))))
+                Some(limit) => {
+                    // One long-lived timer, not one per frame: arrivals only set a flag,
+                    // and the timer, when it fires, either finds the flag (re-arms) or
+                    // declares the peer gone — after between one and two `limit`s.
+                    let idle = self
+                        .idle
+                        .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+                    tokio::select! {
+                        next = self.stream.next() => {
+                            self.heard = true;
+                            next
+                        }
+                        _ = idle.as_mut() => {
+                            if std::mem::take(&mut self.heard) {
+                                idle.as_mut().reset(tokio::time::Instant::now() + limit);
+                                continue;
+                            }
+                            return Some(Err(TransportError::Protocol(format!(
+                                "keepalive: nothing received for {limit:?}"
+                            ))));
+                        }
                     }
-                },
+                }
             };
             match next? {
                 Ok(Message::Binary(bytes)) => return Some(Ok(Frame::Binary(bytes))),
