@@ -11,7 +11,7 @@ use common::{connect, start, test_server, WAIT};
 use wslink::client::{Client, ClientError};
 use wslink::server::test_protocol::pattern_bytes;
 use wslink::server::{ExitPolicy, Server};
-use wslink::{map, memory, Call, Map, RpcError, Value};
+use wslink::{memory, Call, Map, RpcError, Value};
 
 #[tokio::test]
 async fn two_hundred_concurrent_calls_all_answered_correctly() {
@@ -197,13 +197,7 @@ async fn exit_later_is_refused_while_others_are_connected_by_default() {
 async fn exit_is_honoured_for_a_lone_client_and_closes_with_1001() {
     let (handle, connector) = start(test_server());
     let mut raw = common::Raw::open(&connector).await;
-    raw.send(&wslink::Message::Request(wslink::Request {
-        id: "system:c0:0".into(),
-        method: "wslink.hello".into(),
-        args: vec![map! { "secret" => common::SECRET }],
-        kwargs: Map::new(),
-    }))
-    .await;
+    raw.send(&common::hello_message(common::SECRET)).await;
     raw.recv().await;
     raw.send(&wslink::Message::Request(wslink::Request {
         id: "rpc:c:1".into(),

@@ -6,7 +6,7 @@ use common::{start, test_server, Raw, SECRET};
 use wslink::client::{Client, ClientError};
 use wslink::msgpack::ChunkHeader;
 use wslink::{
-    map, Bytes, CloseCode, Frame, FrameStream, Map, Message, Request, Response, Value, WireError,
+    Bytes, CloseCode, Frame, FrameStream, Map, Message, Request, Response, Value, WireError,
 };
 
 fn request(id: &str, method: &str, args: Vec<Value>) -> Message {
@@ -18,13 +18,7 @@ fn request(id: &str, method: &str, args: Vec<Value>) -> Message {
     })
 }
 
-fn hello(secret: &str) -> Message {
-    request(
-        "system:c0:0",
-        "wslink.hello",
-        vec![map! { "secret" => secret }],
-    )
-}
+use common::hello_message as hello;
 
 fn error_of(message: Option<Message>) -> (String, WireError) {
     match message {

@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use wslink::client::Client;
 use wslink::msgpack::{ChunkHeader, MsgpackCodec};
 use wslink::ws::HttpOptions;
-use wslink::{map, Codec, Map, Message, Request, Value};
+use wslink::{map, Codec, Map, Message, Value};
 
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -50,12 +50,7 @@ fn encode(message: &Message) -> Vec<WsMessage> {
 }
 
 async fn hello(ws: &mut Ws) {
-    let hello = Message::Request(Request {
-        id: "system:c0:0".into(),
-        method: "wslink.hello".into(),
-        args: vec![map! { "secret" => SECRET }],
-        kwargs: Map::new(),
-    });
+    let hello = common::hello_message(SECRET);
     for frame in encode(&hello) {
         ws.send(frame).await.unwrap();
     }

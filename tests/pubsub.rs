@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::{connect, start, test_server, Raw, WAIT};
 use wslink::msgpack::MsgpackCodec;
 use wslink::server::{Context, ServerBuilder};
-use wslink::{map, Codec, DecodeLimits, Encoded, Map, Message, Target, Value};
+use wslink::{Codec, DecodeLimits, Encoded, Map, Message, Target, Value};
 
 #[tokio::test]
 async fn two_clients_receive_one_publication_and_unsubscribe_by_drop() {
@@ -90,13 +90,7 @@ async fn unauthenticated_connections_get_no_publications() {
         "only the authenticated client"
     );
     assert_eq!(sub.recv().await, Some(Value::from(1)));
-    raw.send(&Message::Request(wslink::Request {
-        id: "system:c0:0".into(),
-        method: "wslink.hello".into(),
-        args: vec![map! { "secret" => common::SECRET }],
-        kwargs: Map::new(),
-    }))
-    .await;
+    raw.send(&common::hello_message(common::SECRET)).await;
     let first = raw.recv().await.unwrap();
     assert!(
         matches!(first, Message::Response(_)),
@@ -178,14 +172,7 @@ async fn a_client_that_never_reads_does_not_stop_the_others() {
     }));
     // A raw client that says hello and then never reads again.
     let mut stalled = Raw::open(&connector).await;
-    stalled
-        .send(&Message::Request(wslink::Request {
-            id: "system:c0:0".into(),
-            method: "wslink.hello".into(),
-            args: vec![map! { "secret" => common::SECRET }],
-            kwargs: Map::new(),
-        }))
-        .await;
+    stalled.send(&common::hello_message(common::SECRET)).await;
     stalled.recv().await;
     let reader = connect(&connector).await;
     let mut sub = reader.subscribe("flood").unwrap();
@@ -213,13 +200,7 @@ async fn a_client_that_never_reads_does_not_stop_the_others() {
 async fn the_publish_counter_increments() {
     let (server, connector) = start(test_server());
     let mut raw = Raw::open(&connector).await;
-    raw.send(&Message::Request(wslink::Request {
-        id: "system:c0:0".into(),
-        method: "wslink.hello".into(),
-        args: vec![map! { "secret" => common::SECRET }],
-        kwargs: Map::new(),
-    }))
-    .await;
+    raw.send(&common::hello_message(common::SECRET)).await;
     raw.recv().await;
     server.publish("t", 1).await.unwrap();
     server.publish("t", 2).await.unwrap();

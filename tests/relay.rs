@@ -11,7 +11,7 @@ use common::{test_server, Raw, SECRET, WAIT};
 use wslink::client::Client;
 use wslink::ws::relay::{run_relay, RelayMode};
 use wslink::ws::{ConnectOptions, HttpOptions, WsListener};
-use wslink::{map, Map, Message, Request, Response, Value};
+use wslink::{Map, Message, Request, Response, Value};
 
 async fn start_relay(mode: impl FnOnce(String) -> RelayMode) -> String {
     let options = HttpOptions {
@@ -86,13 +86,7 @@ async fn sessions_through_the_relay_each_need_a_hello() {
         panic!("an error reply expected")
     };
     assert_eq!(e.message, "Unauthorized: Skip message processing");
-    raw.send(&Message::Request(Request {
-        id: "system:c0:0".into(),
-        method: "wslink.hello".into(),
-        args: vec![map! { "secret" => SECRET }],
-        kwargs: Map::new(),
-    }))
-    .await;
+    raw.send(&common::hello_message(SECRET)).await;
     assert!(matches!(
         raw.recv().await,
         Some(Message::Response(Response { outcome: Ok(_), .. }))

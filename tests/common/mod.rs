@@ -42,6 +42,16 @@ pub async fn connect(connector: &MemoryConnector) -> Client {
         .expect("hello accepted")
 }
 
+/// The hello request, as the JS client sends it.
+pub fn hello_message(secret: &str) -> Message {
+    Message::Request(wslink::Request {
+        id: "system:c0:0".into(),
+        method: "wslink.hello".into(),
+        args: vec![wslink::map! { "secret" => secret }],
+        kwargs: wslink::Map::new(),
+    })
+}
+
 /// A connection that speaks frames by hand, to see exactly what the server sends.
 pub struct Raw<K = MemorySink, S = MemoryStream> {
     pub tx: K,
