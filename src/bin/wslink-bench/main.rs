@@ -5,8 +5,8 @@
 //! wslink-bench --compare             # … and the Python reference server (wslink 2.x)
 //! wslink-bench --quick               # tiny counts (CI smoke)
 //! wslink-bench --pin-client 0 --pin-server 1 --json out.json
-//! wslink-bench run --url ws://127.0.0.1:8080/ws [--server-pid PID] [--raw-url URL]
-//! wslink-bench serve rust|raw --port 0    # what the tool spawns
+//! wslink-bench run --url ws://127.0.0.1:8080/ws [--server-pid PID] [--raw-url URL] [--raw-1w-url URL]
+//! wslink-bench serve rust|raw [--one-write] --port 0    # what the tool spawns
 //! ```
 //!
 //! Servers run as separate processes (the tool spawns itself, or the Python server), so
@@ -88,6 +88,13 @@ enum Cmd {
         /// The raw server's process id.
         #[arg(long)]
         raw_pid: Option<u32>,
+        /// A raw baseline server writing one message per write
+        /// (`wslink-bench serve raw --one-write`) to measure too.
+        #[arg(long)]
+        raw_1w_url: Option<String>,
+        /// That server's process id.
+        #[arg(long)]
+        raw_1w_pid: Option<u32>,
         /// The column name of the measured server.
         #[arg(long, default_value = "server")]
         name: String,
@@ -102,6 +109,10 @@ enum Cmd {
         /// The hello secret (rust).
         #[arg(long, default_value = "wslink-secret")]
         secret: String,
+        /// raw: flush after every message (one write per message) instead of once per
+        /// burst of queued messages.
+        #[arg(long)]
+        one_write: bool,
     },
 }
 
@@ -139,7 +150,8 @@ fn main() -> ExitCode {
                 which,
                 port,
                 secret,
-            }) => serve(which, port, &secret).await,
+                one_write,
+            }) => serve(which, port, &secret, one_write).await,
             _ => bench(cli, nofile).await,
         }
     });
@@ -152,9 +164,9 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve(which: Which, port: u16, secret: &str) -> Result<(), String> {
+async fn serve(which: Which, port: u16, secret: &str, one_write: bool) -> Result<(), String> {
     match which {
-        Which::Raw => raw::serve(port).await.map_err(|e| e.to_string()),
+        Which::Raw => raw::serve(port, one_write).await.map_err(|e| e.to_string()),
         Which::Rust => {
             use wslink::server::{test_protocol, Server};
             use wslink::ws::{HttpOptions, WsListener};
@@ -172,6 +184,9 @@ async fn serve(which: Which, port: u16, secret: &str) -> Result<(), String> {
         }
     }
 }
+
+/// The phases measured on the one-write raw baseline: those where batching writes matters.
+const ONE_WRITE_PHASES: &[&str] = &["pipe", "pub", "fanout"];
 
 /// A server process the tool started; stopped when dropped.
 struct Spawned {
@@ -336,6 +351,8 @@ async fn bench(cli: Cli, nofile: u64) -> Result<(), String> {
             server_pid,
             raw_url,
             raw_pid,
+            raw_1w_url,
+            raw_1w_pid,
             name,
         }) => {
             targets.push(Target {
@@ -344,14 +361,26 @@ async fn bench(cli: Cli, nofile: u64) -> Result<(), String> {
                 url,
                 secret: secret.clone(),
                 pid: server_pid,
+                only: None,
             });
             if let Some(url) = raw_url {
                 targets.push(Target {
                     name: "raw".into(),
                     kind: Kind::Raw,
                     url,
-                    secret,
+                    secret: secret.clone(),
                     pid: raw_pid,
+                    only: None,
+                });
+            }
+            if let Some(url) = raw_1w_url {
+                targets.push(Target {
+                    name: "raw-1w".into(),
+                    kind: Kind::Raw,
+                    url,
+                    secret,
+                    pid: raw_1w_pid,
+                    only: Some(ONE_WRITE_PHASES),
                 });
             }
         }
@@ -360,14 +389,20 @@ async fn bench(cli: Cli, nofile: u64) -> Result<(), String> {
                 .map_err(|e| e.to_string())?
                 .display()
                 .to_string();
-            for (name, which, kind) in [("rust", "rust", Kind::Wslink), ("raw", "raw", Kind::Raw)] {
-                let argv = vec![
+            for (name, which, kind, extra) in [
+                ("rust", "rust", Kind::Wslink, None),
+                ("raw", "raw", Kind::Raw, None),
+                ("raw-1w", "raw", Kind::Raw, Some("--one-write")),
+            ] {
+                let only = extra.map(|_| ONE_WRITE_PHASES);
+                let mut argv = vec![
                     exe.clone(),
                     "serve".into(),
                     which.into(),
                     "--secret".into(),
                     cli.secret.clone(),
                 ];
+                argv.extend(extra.map(String::from));
                 let s = spawn_server(name, argv, Vec::new(), pin_server)?;
                 targets.push(Target {
                     name: name.into(),
@@ -375,6 +410,7 @@ async fn bench(cli: Cli, nofile: u64) -> Result<(), String> {
                     url: s.url.clone(),
                     secret: cli.secret.clone(),
                     pid: Some(s.child.id()),
+                    only,
                 });
                 spawned.push(s);
             }
@@ -386,6 +422,7 @@ async fn bench(cli: Cli, nofile: u64) -> Result<(), String> {
                     url: s.url.clone(),
                     secret: cli.secret.clone(),
                     pid: Some(s.child.id()),
+                    only: None,
                 });
                 spawned.push(s);
             }
@@ -395,7 +432,13 @@ async fn bench(cli: Cli, nofile: u64) -> Result<(), String> {
     for t in &targets {
         eprintln!("measuring {} at {} (pid {:?})", t.name, t.url, t.pid);
         let started = std::time::Instant::now();
-        let r = phases::run_all(t, &plan).await;
+        // On a worker thread, not in `block_on`'s thread: the client's own tasks run on the
+        // workers, and a measuring loop elsewhere would add a cross-thread wake-up to each
+        // round trip that the raw baseline (no tasks of its own) does not pay.
+        let (target, phase_plan) = (t.clone(), plan.clone());
+        let r = tokio::spawn(async move { phases::run_all(&target, &phase_plan).await })
+            .await
+            .map_err(|e| format!("{}: {e}", t.name))?;
         eprintln!(
             "  {} done in {:.1} s",
             t.name,

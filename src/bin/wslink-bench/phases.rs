@@ -110,6 +110,9 @@ pub(crate) struct Target {
     pub(crate) url: String,
     pub(crate) secret: String,
     pub(crate) pid: Option<u32>,
+    /// Only these phases of the plan (all when `None`): the one-write raw baseline is
+    /// only a ceiling where write batching matters.
+    pub(crate) only: Option<&'static [&'static str]>,
 }
 
 /// One figure.
@@ -339,6 +342,11 @@ impl ServerWatch {
 
 /// Runs every phase of `plan` against `t`.
 pub(crate) async fn run_all(t: &Target, plan: &Plan) -> Results {
+    let mut plan = plan.clone();
+    if let Some(only) = t.only {
+        plan.phases.retain(|p| only.contains(&p.as_str()));
+    }
+    let plan = &plan;
     let mut r = Results::default();
     if let Some(pid) = t.pid {
         r.server_allowed = sys::allowed_cpus(pid);

@@ -13,7 +13,10 @@
 //! | text `bulk N C` | sends N bytes (one fresh buffer) as binary frames of at most C bytes, then text `done` |
 //! | text `sink N` | swallows the next N bytes of binary frames, then answers text `ok` |
 //!
-//! Every connection has a writer task fed by a bounded queue (like a wslink outbox).
+//! Every connection has a writer task fed by a bounded queue (like a wslink outbox). By
+//! default it writes what is queued and flushes once per burst (batched writes, like the
+//! wslink server); with `one_write` it flushes after every message (one write system call
+//! per message), the second ceiling the performance targets name.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,12 +42,13 @@ impl Hub {
 }
 
 /// Serves the raw protocol on `127.0.0.1:port`; prints `READY ws://…` once listening.
-pub(crate) async fn serve(port: u16) -> std::io::Result<()> {
+/// `one_write`: flush after every message instead of once per burst.
+pub(crate) async fn serve(port: u16, one_write: bool) -> std::io::Result<()> {
     let mut listener = WsListener::bind(("127.0.0.1", port), HttpOptions::default()).await?;
     println!("READY ws://{}/ws", listener.local_addr());
     let hub = Arc::new(Hub::default());
     while let Some(transport) = listener.accept().await {
-        tokio::spawn(connection(hub.clone(), transport));
+        tokio::spawn(connection(hub.clone(), transport, one_write));
     }
     Ok(())
 }
@@ -53,7 +57,7 @@ fn nums(words: &[&str]) -> Vec<u64> {
     words.iter().filter_map(|w| w.parse().ok()).collect()
 }
 
-async fn connection(hub: Arc<Hub>, transport: ServerTransport) {
+async fn connection(hub: Arc<Hub>, transport: ServerTransport, one_write: bool) {
     let (mut sink, mut stream) = transport.split();
     let (tx, mut rx) = mpsc::channel::<Frame>(1024);
     let id = hub.next.fetch_add(1, Ordering::Relaxed);
@@ -62,6 +66,12 @@ async fn connection(hub: Arc<Hub>, transport: ServerTransport) {
     }
     let writer = tokio::spawn(async move {
         while let Some(frame) = rx.recv().await {
+            if one_write {
+                if sink.send(frame).await.is_err() {
+                    return;
+                }
+                continue;
+            }
             if sink.feed(frame).await.is_err() {
                 return;
             }
