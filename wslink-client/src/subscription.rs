@@ -60,8 +60,13 @@ impl Topics {
             return 0;
         };
         let mut delivered = 0;
-        for slot in subscribers {
-            match slot.tx.try_send(data.clone()) {
+        // Each subscriber but the last gets a copy; the last gets the value itself.
+        let mut data = Some(data);
+        let last = subscribers.len().saturating_sub(1);
+        for (i, slot) in subscribers.iter().enumerate() {
+            let value = if i == last { data.take() } else { data.clone() };
+            let value = value.unwrap_or_default();
+            match slot.tx.try_send(value) {
                 Ok(()) => delivered += 1,
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     slot.lagged.fetch_add(1, Ordering::Relaxed);

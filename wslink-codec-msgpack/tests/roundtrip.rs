@@ -4,7 +4,9 @@ use proptest::prelude::*;
 use wslink_codec_msgpack::{
     chunk, decode_message, decode_value, encode_message, MsgpackCodec, Unchunker, HEADER_LEN,
 };
-use wslink_core::{Bytes, Codec, DecodeLimits, Decoder, Frame, Map, Message, Response, Value};
+use wslink_core::{
+    Bytes, Codec, DecodeLimits, Decoder, Frame, Map, Message, Publication, Request, Response, Value,
+};
 
 fn value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
@@ -66,6 +68,37 @@ proptest! {
         let direct = decode_message(&bytes, 64);
         let via_value = decode_value(&bytes, 64).and_then(|v| Ok(Message::from_value(v)?));
         prop_assert_eq!(direct, via_value);
+    }
+
+    #[test]
+    fn direct_encoding_writes_what_rmp_serde_writes(
+        v in value(),
+        topic in "[a-z.]{1,12}",
+        counter in any::<u64>(),
+        args in proptest::collection::vec(value(), 0..4),
+    ) {
+        let strip = |m: &Message| encode_message(m).unwrap().freeze().slice(HEADER_LEN..);
+        let envelope = |entries: Vec<(&str, Value)>| {
+            let map: Map = entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+            Bytes::from(rmp_serde::to_vec(&Value::Map(map)).unwrap())
+        };
+        let publication = Message::Publication(Publication { topic: topic.clone(), counter, data: v.clone() });
+        prop_assert_eq!(strip(&publication), envelope(vec![
+            ("wslink", Value::from("1.0")),
+            ("id", Value::from(format!("publish:{topic}:{counter}"))),
+            ("result", v.clone()),
+        ]));
+        let kwargs: Map = [("k".to_owned(), v.clone())].into_iter().collect();
+        let request = Message::Request(Request {
+            id: "rpc:c1:7".into(), method: "a.b".into(), args: args.clone(), kwargs: kwargs.clone(),
+        });
+        prop_assert_eq!(strip(&request), envelope(vec![
+            ("wslink", Value::from("1.0")),
+            ("id", Value::from("rpc:c1:7")),
+            ("method", Value::from("a.b")),
+            ("args", Value::Array(args)),
+            ("kwargs", Value::Map(kwargs)),
+        ]));
     }
 
     #[test]

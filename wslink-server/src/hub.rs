@@ -139,77 +139,81 @@ impl Hub {
         if !is_valid_topic(topic) {
             return Err(PublishError::InvalidTopic(topic.to_owned()));
         }
-        let targets: Vec<Conn> = self
-            .read()
-            .values()
-            .filter(|c| c.session.is_authenticated() && target.includes(c.session.client_id()))
-            .cloned()
-            .collect();
-        if targets.is_empty() {
-            return Ok(0);
-        }
-        let message = Message::Publication(Publication {
-            topic: topic.to_owned(),
-            counter: self.counter.fetch_add(1, Ordering::Relaxed),
-            data,
-        });
+        let included =
+            |c: &&Conn| c.session.is_authenticated() && target.includes(c.session.client_id());
+        let mut data = Some(data);
+        let mut message: Option<Message> = None;
         // Once per generation among the targets (usually one), not once per client.
         let mut encoded: [Option<Encoded>; 2] = [None, None];
-        for conn in &targets {
-            let generation = conn.session.generation();
-            let slot = &mut encoded[generation_index(generation)];
-            if slot.is_none() {
-                *slot = Some((self.encoder)(&message, generation)?);
+        let mut queued = 0;
+        // Clients whose queue is full, waited for below.
+        let mut full: Vec<(Conn, usize)> = Vec::new();
+        {
+            // Offers never wait, so they are made under the read lock: no list of
+            // targets is built when every queue has room (the usual case).
+            let conns = self.read();
+            for conn in conns.values().filter(included) {
+                let generation = conn.session.generation();
+                let slot = &mut encoded[generation_index(generation)];
+                if slot.is_none() {
+                    let message = message.get_or_insert_with(|| {
+                        Message::Publication(Publication {
+                            topic: topic.to_owned(),
+                            counter: self.counter.fetch_add(1, Ordering::Relaxed),
+                            data: data.take().unwrap_or_default(),
+                        })
+                    });
+                    *slot = Some((self.encoder)(message, generation)?);
+                }
+            }
+            if message.is_none() {
+                return Ok(0);
+            }
+            for conn in conns.values().filter(included) {
+                let index = generation_index(conn.session.generation());
+                let frames = encoded[index].as_ref().expect("encoded above");
+                match conn.outbox.offer_now(frames, self.policy) {
+                    Some(offer) => queued += usize::from(settle(conn, topic, offer)),
+                    None => full.push((conn.clone(), index)),
+                }
             }
         }
-        let frames_of = |c: &Conn| {
-            encoded[generation_index(c.session.generation())]
-                .as_ref()
-                .expect("encoded above")
-        };
-        // Offer to everyone at once; only clients whose queue is full are waited for, all
-        // together, so none of them delays the others.
-        let mut offers: Vec<Option<Offer>> = targets
-            .iter()
-            .map(|c| c.outbox.offer_now(frames_of(c), self.policy))
-            .collect();
-        if offers.iter().any(Option::is_none) {
-            let waiting: Vec<usize> = (0..targets.len())
-                .filter(|&i| offers[i].is_none())
-                .collect();
-            let late = join_all(waiting.iter().map(|&i| {
-                targets[i]
-                    .outbox
-                    .push_publication(frames_of(&targets[i]), self.policy)
+        // Full queues are waited for all together, so that none of them delays the
+        // others (or this call, beyond the policy's wait).
+        if !full.is_empty() {
+            let late = join_all(full.iter().map(|(conn, index)| {
+                let frames = encoded[*index].as_ref().expect("encoded above");
+                conn.outbox.push_publication(frames, self.policy)
             }))
             .await;
-            for (i, offer) in waiting.into_iter().zip(late) {
-                offers[i] = Some(offer);
-            }
-        }
-        let offers = offers
-            .into_iter()
-            .map(|o| o.expect("every target answered"));
-        let mut queued = 0;
-        for (conn, offer) in targets.iter().zip(offers) {
-            match offer {
-                Offer::Queued => queued += 1,
-                Offer::ReplacedOldest => {
-                    queued += 1;
-                    tracing::debug!(client = %conn.session.client_id(), topic, "slow client: dropped its oldest publication");
-                }
-                Offer::Dropped => {
-                    tracing::warn!(client = %conn.session.client_id(), topic, "slow client: publication dropped")
-                }
-                Offer::Closed => {}
-                Offer::Disconnect => {
-                    tracing::warn!(client = %conn.session.client_id(), "slow client: disconnecting");
-                    conn.outbox
-                        .abort(Close::new(CloseCode::POLICY_VIOLATION, "client too slow"));
-                }
+            for ((conn, _), offer) in full.iter().zip(late) {
+                queued += usize::from(settle(conn, topic, offer));
             }
         }
         Ok(queued)
+    }
+}
+
+/// Logs what a slow-client policy did with an offer, disconnects when it says so;
+/// `true` if the publication was queued.
+fn settle(conn: &Conn, topic: &str, offer: Offer) -> bool {
+    match offer {
+        Offer::Queued => true,
+        Offer::ReplacedOldest => {
+            tracing::debug!(client = %conn.session.client_id(), topic, "slow client: dropped its oldest publication");
+            true
+        }
+        Offer::Dropped => {
+            tracing::warn!(client = %conn.session.client_id(), topic, "slow client: publication dropped");
+            false
+        }
+        Offer::Closed => false,
+        Offer::Disconnect => {
+            tracing::warn!(client = %conn.session.client_id(), "slow client: disconnecting");
+            conn.outbox
+                .abort(Close::new(CloseCode::POLICY_VIOLATION, "client too slow"));
+            false
+        }
     }
 }
 
