@@ -49,6 +49,15 @@ struct Cli {
     /// Subscribers of the fan-out phase (default 1000, 200 with --quick).
     #[arg(long, global = true)]
     fanout: Option<usize>,
+    /// Subscriber counts of the publication phase (default 1,10,100).
+    #[arg(long, global = true, value_delimiter = ',')]
+    subscribers: Option<Vec<usize>>,
+    /// Payload sizes in bytes of the publication phase (default 100,10240).
+    #[arg(long, global = true, value_delimiter = ',')]
+    pub_sizes: Option<Vec<usize>>,
+    /// Calls in flight of the pipelined phase (default 1,16,64,256).
+    #[arg(long, global = true, value_delimiter = ',')]
+    pipelines: Option<Vec<usize>>,
     /// Phases to run, comma-separated: seq,pipe,pub,fanout,bin,conn,idle (default all).
     #[arg(long, global = true, value_delimiter = ',')]
     phases: Option<Vec<String>>,
@@ -336,6 +345,15 @@ async fn bench(cli: Cli, nofile: u64) -> Result<(), String> {
     }
     if let Some(n) = cli.fanout {
         plan.fanout = n;
+    }
+    if let Some(n) = cli.subscribers.clone() {
+        plan.subscribers = n;
+    }
+    if let Some(n) = cli.pub_sizes.clone() {
+        plan.pub_sizes = n;
+    }
+    if let Some(n) = cli.pipelines.clone() {
+        plan.pipelines = n;
     }
     if let Some(p) = cli.phases.clone() {
         plan.phases = p;

@@ -769,7 +769,9 @@ async fn publications(
     let count = ((per_sec * plan.secs) as u64 / subs as u64)
         .clamp(5, (plan.pub_max_msgs / subs as u64).max(5));
     let limit = Duration::from_secs_f64(plan.secs * 5.0 + 5.0);
+    let watch = ServerWatch::start(t.pid);
     let (got, secs) = round(&mut conns, count, size, frame_len, limit).await?;
+    let cpu = watch.cpu();
     let expected = count * subs as u64;
     let key = if subs == plan.fanout && size == 100 && !plan.subscribers.contains(&subs) {
         format!("fanout{subs}")
@@ -786,6 +788,14 @@ async fn publications(
         "msgs/s rcvd",
         got as f64 / secs.max(1e-6),
     );
+    if let Some(cpu) = cpu.filter(|_| got > 0) {
+        r.put(
+            format!("{key}.cpu"),
+            "  server CPU per 1 000 received",
+            "ms",
+            cpu * 1e6 / got as f64,
+        );
+    }
     if got < expected {
         r.notes.push(format!(
             "{key}: {got} of {expected} publications arrived within the limit"
