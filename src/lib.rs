@@ -11,6 +11,7 @@
 //! | `json` | yes | [`json`]: the 1.x codec (JSON text frames with binary attachments) |
 //! | `ws` | yes | [`ws`]: WebSocket transport (server side and `ws://`/`wss://` connector) |
 //! | `cli` | yes | [`cli`]: the reference server's flags, and the `wslink` command |
+//! | `fastwebsockets` | no | a second server-side WebSocket implementation for [`ws`], picked with `HttpOptions::backend` |
 //!
 //! The message model and the traits ([`Value`], [`Codec`], [`Transport`], …) are always
 //! here, from `wslink-core`.

@@ -7,6 +7,10 @@
 //! from extra static mounts; a plain GET on the endpoint gets 400 (the reference answers
 //! 500 and leaks a connection entry).
 //!
+//! [`HttpOptions::backend`] picks the WebSocket implementation of the upgraded
+//! connections (tokio-tungstenite by default, or fastwebsockets with the
+//! `fastwebsockets` feature); the HTTP side, the handshake and its checks are the same.
+//!
 //! With [`HttpOptions::tls`] set (feature `tls`), every accepted TCP connection first does
 //! a TLS handshake, in its own task and bounded by the configuration's handshake timeout;
 //! the listener then serves `https://` and `wss://` only. A failed handshake (a plain
@@ -28,7 +32,6 @@ use http::{Request, Response, StatusCode};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
@@ -41,12 +44,12 @@ use tower::ServiceExt;
 use tower_http::services::ServeDir;
 use wslink_core::{Listener, PeerInfo};
 
+use crate::backend::{ServerTransport, WsBackend};
+#[cfg(feature = "fastwebsockets")]
+use crate::fast::FastTransport;
 use crate::stream::WsTransport;
 #[cfg(feature = "tls")]
 use crate::tls::TlsConfig;
-
-/// A connection accepted by a [`WsListener`].
-pub type ServerTransport = WsTransport<TokioIo<Upgraded>>;
 
 type Body = UnsyncBoxBody<Bytes, std::io::Error>;
 
@@ -63,12 +66,19 @@ pub struct HttpOptions {
     pub content: Option<PathBuf>,
     /// Extra static mounts: `(name, folder)` served at `/name/…`.
     pub fs_endpoints: Vec<(String, PathBuf)>,
+    /// The WebSocket implementation of the connections (default
+    /// [`WsBackend::Tungstenite`]). [`WsBackend::FastWebSockets`] needs the
+    /// `fastwebsockets` feature: without it [`WsListener::bind`] fails (and a listener
+    /// made by [`WsListener::from_tcp`] answers upgrades with 501). Every other option
+    /// applies to both, except [`read_buffer_size`](Self::read_buffer_size).
+    pub backend: WsBackend,
     /// Largest WebSocket message (and frame) accepted from a client. Default 4 MiB +
     /// 4096, the reference's `WSLINK_MAX_MSG_SIZE + WSLINK_MSG_OVERHEAD`: clients send
     /// chunks of at most the announced `maxMsgSize`.
     pub max_message_size: usize,
     /// Bytes read from a client socket at a time (default 8 KiB; tungstenite's own
     /// default, 128 KiB per connection, dominates the memory of idle connections).
+    /// Tungstenite only: fastwebsockets always starts with 8 KiB and grows to fit a frame.
     pub read_buffer_size: usize,
     /// A client connection whose peer sent nothing at all (data, ping or pong) for this
     /// long is considered gone (noticed within twice that): its reads fail and the server
@@ -98,6 +108,7 @@ impl Default for HttpOptions {
         HttpOptions {
             ws_endpoint: Some("/ws".into()),
             ws_prefix: false,
+            backend: WsBackend::default(),
             content: None,
             fs_endpoints: Vec::new(),
             max_message_size: 4 * 1024 * 1024 + 4096,
@@ -139,17 +150,27 @@ pub struct WsListener {
 }
 
 impl WsListener {
-    /// Binds `addr` (port 0 picks a free port) and starts serving HTTP.
+    /// Binds `addr` (port 0 picks a free port) and starts serving HTTP. Fails with
+    /// [`std::io::ErrorKind::Unsupported`] if [`HttpOptions::backend`] is not in this
+    /// build.
     pub async fn bind(
         addr: impl tokio::net::ToSocketAddrs,
         options: HttpOptions,
     ) -> std::io::Result<WsListener> {
+        if !options.backend.is_available() {
+            return Err(unavailable(options.backend));
+        }
         let tcp = TcpListener::bind(addr).await?;
         Ok(Self::from_tcp(tcp, options))
     }
 
-    /// Serves HTTP on an already bound listener.
+    /// Serves HTTP on an already bound listener. If [`HttpOptions::backend`] is not in
+    /// this build, every upgrade is answered 501 (and an error logged here).
     pub fn from_tcp(tcp: TcpListener, options: HttpOptions) -> WsListener {
+        if !options.backend.is_available() {
+            let error = unavailable(options.backend);
+            tracing::error!(%error, "WebSocket upgrades will fail");
+        }
         let local_addr = tcp.local_addr().expect("a bound listener has an address");
         let (tx, rx) = mpsc::channel(options.backlog.max(1));
         let static_dir = |dir: &PathBuf| ServeDir::new(dir).append_index_html_on_directories(true);
@@ -190,6 +211,13 @@ impl WsListener {
     pub fn is_tls(&self) -> bool {
         self.tls
     }
+}
+
+fn unavailable(backend: WsBackend) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        format!("WebSocket backend `{backend}` is not in this build (Cargo feature `{backend}`)"),
+    )
 }
 
 impl Drop for WsListener {
@@ -369,6 +397,14 @@ fn upgrade(req: Request<Incoming>, state: &HttpState, remote: SocketAddr) -> Res
             return plain(StatusCode::FORBIDDEN, "origin not allowed\n");
         }
     }
+    let backend = state.options.backend;
+    if !backend.is_available() {
+        tracing::error!(%backend, "upgrade refused: backend not in this build");
+        return plain(
+            StatusCode::NOT_IMPLEMENTED,
+            "WebSocket backend not in this build\n",
+        );
+    }
     let peer = PeerInfo {
         remote_addr: Some(remote),
         origin,
@@ -380,16 +416,32 @@ fn upgrade(req: Request<Incoming>, state: &HttpState, remote: SocketAddr) -> Res
         .max_frame_size(Some(state.options.max_message_size));
     let accepted = state.accepted.clone();
     let dead_after = state.options.dead_after;
+    #[cfg(feature = "fastwebsockets")]
+    let max_message_size = state.options.max_message_size;
     tokio::spawn(async move {
         match hyper::upgrade::on(req).await {
             Ok(upgraded) => {
-                let ws = WebSocketStream::from_raw_socket(
-                    TokioIo::new(upgraded),
-                    Role::Server,
-                    Some(config),
-                )
-                .await;
-                let transport = WsTransport::new(ws, peer).dead_after(dead_after);
+                let transport = match backend {
+                    #[cfg(feature = "fastwebsockets")]
+                    WsBackend::FastWebSockets => ServerTransport::fast(FastTransport::new(
+                        upgraded,
+                        peer,
+                        max_message_size,
+                        dead_after,
+                    )),
+                    // Without the feature, `FastWebSockets` was refused above.
+                    _ => {
+                        let ws = WebSocketStream::from_raw_socket(
+                            TokioIo::new(upgraded),
+                            Role::Server,
+                            Some(config),
+                        )
+                        .await;
+                        ServerTransport::tungstenite(
+                            WsTransport::new(ws, peer).dead_after(dead_after),
+                        )
+                    }
+                };
                 if accepted.send(transport).await.is_err() {
                     tracing::debug!("upgrade dropped: the server is not accepting");
                 }

@@ -5,8 +5,11 @@
 //!   (tower-http) on other paths.
 //! * [`connect`] — opens a `ws://` (or `wss://`) connection for a wslink client.
 //!
-//! Both yield [`WsTransport`]s (tokio-tungstenite framing): binary and text frames go to
-//! the codec; pings are answered; close frames carry the close code.
+//! The client yields [`WsTransport`]s (tokio-tungstenite framing); the listener yields
+//! [`ServerTransport`]s, on tokio-tungstenite too unless [`HttpOptions::backend`] picks
+//! fastwebsockets ([`WsBackend`]). Either way binary and text messages go to the codec
+//! whole, pings are answered, close frames carry the close code, and the size limit and
+//! keepalive of [`HttpOptions`] hold.
 //!
 //! # Features
 //!
@@ -18,6 +21,15 @@
 //!   features off to build without any TLS code.
 //! * `tls-adhoc` — `TlsConfig::self_signed`: a throw-away self-signed certificate made in
 //!   memory (rcgen), like the reference's `--ssl adhoc`.
+//! * `fastwebsockets` — a second server-side WebSocket implementation,
+//!   [fastwebsockets](https://docs.rs/fastwebsockets), chosen per listener with
+//!   `HttpOptions { backend: WsBackend::FastWebSockets, ..Default::default() }` (the
+//!   default stays [`WsBackend::Tungstenite`]). Same HTTP side and handshake, same
+//!   limits, keepalive and close codes; writes are batched until `flush` and go out
+//!   with vectored writes, and a plain TCP connection is read and written from its two
+//!   tasks without a lock. The client ([`connect()`]) always uses tokio-tungstenite.
+//!   Without the feature, [`WsBackend::FastWebSockets`] still exists (so flags and
+//!   configurations naming it build) but binding a listener with it fails.
 //!
 //! ```no_run
 //! use wslink_transport_ws::{connect, HttpOptions, WsListener};
@@ -31,15 +43,22 @@
 //! # Ok(()) }
 //! ```
 
+mod backend;
 mod connect;
+#[cfg(feature = "fastwebsockets")]
+mod fast;
 mod http;
+mod keepalive;
 pub mod relay;
 mod stream;
 #[cfg(feature = "tls")]
 pub mod tls;
 
+pub use crate::backend::{
+    ParseWsBackendError, ServerSink, ServerStream, ServerTransport, WsBackend,
+};
 pub use crate::connect::{connect, connect_with, ClientTransport, ConnectOptions};
-pub use crate::http::{HttpOptions, ServerTransport, WsListener};
+pub use crate::http::{HttpOptions, WsListener};
 pub use crate::stream::{WsSink, WsStream, WsTransport};
 #[cfg(feature = "tls")]
 pub use crate::tls::{TlsConfig, TlsError};

@@ -24,8 +24,9 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 use wslink_core::{Close, CloseCode, FrameSink, FrameStream, Listener, Transport, TransportError};
 
+use crate::backend::ServerTransport;
 use crate::connect::{connect_with, ConnectOptions};
-use crate::http::{ServerTransport, WsListener};
+use crate::http::WsListener;
 
 /// How the relay pairs connections.
 #[derive(Debug, Clone, PartialEq, Eq)]

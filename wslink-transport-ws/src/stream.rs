@@ -12,6 +12,8 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 use wslink_core::{Close, Frame, FrameSink, FrameStream, PeerInfo, Transport, TransportError};
 
+use crate::keepalive::Keepalive;
+
 /// One WebSocket connection (either side) carrying wslink frames. Pings are answered by
 /// the WebSocket layer; pongs and raw frames never reach wslink.
 #[derive(Debug)]
@@ -57,9 +59,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Transport for WsTranspo
             WsStream {
                 stream,
                 close: None,
-                dead_after: self.dead_after,
-                idle: None,
-                heard: false,
+                keepalive: Keepalive::new(self.dead_after),
             },
         )
     }
@@ -80,9 +80,10 @@ pub struct WsSink<S> {
     sink: SplitSink<WebSocketStream<S>, Message>,
 }
 
-#[async_trait]
-impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> FrameSink for WsSink<S> {
-    async fn feed(&mut self, frame: Frame) -> Result<(), TransportError> {
+// The work is done by inherent methods, so that `ServerSink` can call them without a second
+// boxed future; the trait methods only delegate.
+impl<S: AsyncRead + AsyncWrite + Unpin> WsSink<S> {
+    pub(crate) async fn feed_frame(&mut self, frame: Frame) -> Result<(), TransportError> {
         let message = match frame {
             Frame::Binary(bytes) => Message::Binary(bytes),
             Frame::Text(text) => Message::Text(text.into()),
@@ -90,18 +91,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> FrameSink for WsSink<S>
         self.sink.feed(message).await.map_err(transport_error)
     }
 
-    async fn flush(&mut self) -> Result<(), TransportError> {
+    pub(crate) async fn flush_frames(&mut self) -> Result<(), TransportError> {
         self.sink.flush().await.map_err(transport_error)
     }
 
-    async fn ping(&mut self) -> Result<(), TransportError> {
+    pub(crate) async fn send_ping(&mut self) -> Result<(), TransportError> {
         self.sink
             .send(Message::Ping(bytes::Bytes::new()))
             .await
             .map_err(transport_error)
     }
 
-    async fn close(&mut self, close: Close) -> Result<(), TransportError> {
+    pub(crate) async fn send_close(&mut self, close: Close) -> Result<(), TransportError> {
         let frame = CloseFrame {
             code: WsCloseCode::from(close.code.0),
             reason: close.reason.into(),
@@ -115,14 +116,31 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> FrameSink for WsSink<S>
     }
 }
 
+#[async_trait]
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> FrameSink for WsSink<S> {
+    async fn feed(&mut self, frame: Frame) -> Result<(), TransportError> {
+        self.feed_frame(frame).await
+    }
+
+    async fn flush(&mut self) -> Result<(), TransportError> {
+        self.flush_frames().await
+    }
+
+    async fn ping(&mut self) -> Result<(), TransportError> {
+        self.send_ping().await
+    }
+
+    async fn close(&mut self, close: Close) -> Result<(), TransportError> {
+        self.send_close(close).await
+    }
+}
+
 /// The reading half of a [`WsTransport`].
 #[derive(Debug)]
 pub struct WsStream<S> {
     stream: SplitStream<WebSocketStream<S>>,
     close: Option<Close>,
-    dead_after: Option<Duration>,
-    idle: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
-    heard: bool,
+    keepalive: Keepalive,
 }
 
 impl<S> WsStream<S> {
@@ -132,35 +150,13 @@ impl<S> WsStream<S> {
     }
 }
 
-#[async_trait]
-impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> FrameStream for WsStream<S> {
-    async fn recv(&mut self) -> Option<Result<Frame, TransportError>> {
+impl<S: AsyncRead + AsyncWrite + Unpin> WsStream<S> {
+    /// [`FrameStream::recv`], as an inherent method (see [`WsSink::feed_frame`]).
+    pub(crate) async fn next_frame(&mut self) -> Option<Result<Frame, TransportError>> {
         loop {
-            let next = match self.dead_after {
-                None => self.stream.next().await,
-                Some(limit) => {
-                    // One long-lived timer, not one per frame: arrivals only set a flag,
-                    // and the timer, when it fires, either finds the flag (re-arms) or
-                    // declares the peer gone — after between one and two `limit`s.
-                    let idle = self
-                        .idle
-                        .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
-                    tokio::select! {
-                        next = self.stream.next() => {
-                            self.heard = true;
-                            next
-                        }
-                        _ = idle.as_mut() => {
-                            if std::mem::take(&mut self.heard) {
-                                idle.as_mut().reset(tokio::time::Instant::now() + limit);
-                                continue;
-                            }
-                            return Some(Err(TransportError::Protocol(format!(
-                                "keepalive: nothing received for {limit:?}"
-                            ))));
-                        }
-                    }
-                }
+            let next = match self.keepalive.watch(self.stream.next()).await {
+                Ok(next) => next,
+                Err(silent) => return Some(Err(silent)),
             };
             match next? {
                 Ok(Message::Binary(bytes)) => return Some(Ok(Frame::Binary(bytes))),
@@ -176,5 +172,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> FrameStream for WsStrea
                 Err(e) => return Some(Err(transport_error(e))),
             }
         }
+    }
+}
+
+#[async_trait]
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> FrameStream for WsStream<S> {
+    async fn recv(&mut self) -> Option<Result<Frame, TransportError>> {
+        self.next_frame().await
     }
 }
