@@ -140,6 +140,15 @@ pub struct ServerArgs {
     )]
     pub allowed_origins: Vec<String>,
 
+    /// The server's WebSocket implementation: `tungstenite` (default) or `fastwebsockets`
+    /// (only in builds with the `fastwebsockets` feature; otherwise binding fails).
+    #[arg(
+        long = "ws-backend",
+        value_name = "NAME",
+        default_value = "tungstenite"
+    )]
+    pub ws_backend: wslink_transport_ws::WsBackend,
+
     /// Add this header to every HTTP response (`Name: value`; repeatable), e.g.
     /// `Cross-Origin-Opener-Policy: same-origin`.
     #[arg(long = "http-header", value_name = "HEADER")]
@@ -223,6 +232,7 @@ impl ServerArgs {
             dead_after: self.heartbeat().map(|every| every.mul_f64(1.5)),
             allowed_origins: (!self.allowed_origins.is_empty())
                 .then(|| self.allowed_origins.clone()),
+            backend: self.ws_backend,
             ..HttpOptions::default()
         }
     }
