@@ -67,6 +67,11 @@ struct Cli {
     /// Pin the servers the tool starts to these CPUs (taskset list, e.g. `1`).
     #[arg(long, global = true)]
     pin_server: Option<String>,
+    /// Also measure our server and the raw baseline on this second WebSocket
+    /// implementation (`fastwebsockets`; build with `--features fastwebsockets`), as
+    /// columns `rust-fws` and `raw-fws`.
+    #[arg(long, value_name = "NAME")]
+    also_backend: Option<wslink::ws::WsBackend>,
     /// Also write the table as JSON to FILE.
     #[arg(long, global = true, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -122,6 +127,10 @@ enum Cmd {
         /// burst of queued messages.
         #[arg(long)]
         one_write: bool,
+        /// The server's WebSocket implementation (`fastwebsockets` needs a build with
+        /// the `fastwebsockets` feature).
+        #[arg(long, default_value = "tungstenite")]
+        backend: wslink::ws::WsBackend,
     },
 }
 
@@ -160,7 +169,8 @@ fn main() -> ExitCode {
                 port,
                 secret,
                 one_write,
-            }) => serve(which, port, &secret, one_write).await,
+                backend,
+            }) => serve(which, port, &secret, one_write, backend).await,
             _ => bench(cli, nofile).await,
         }
     });
@@ -173,13 +183,25 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve(which: Which, port: u16, secret: &str, one_write: bool) -> Result<(), String> {
+async fn serve(
+    which: Which,
+    port: u16,
+    secret: &str,
+    one_write: bool,
+    backend: wslink::ws::WsBackend,
+) -> Result<(), String> {
+    let options = wslink::ws::HttpOptions {
+        backend,
+        ..Default::default()
+    };
     match which {
-        Which::Raw => raw::serve(port, one_write).await.map_err(|e| e.to_string()),
+        Which::Raw => raw::serve(port, one_write, options)
+            .await
+            .map_err(|e| e.to_string()),
         Which::Rust => {
             use wslink::server::{test_protocol, Server};
-            use wslink::ws::{HttpOptions, WsListener};
-            let listener = WsListener::bind(("127.0.0.1", port), HttpOptions::default())
+            use wslink::ws::WsListener;
+            let listener = WsListener::bind(("127.0.0.1", port), options)
                 .await
                 .map_err(|e| e.to_string())?;
             println!("READY ws://{}/ws", listener.local_addr());
@@ -407,12 +429,26 @@ async fn bench(cli: Cli, nofile: u64) -> Result<(), String> {
                 .map_err(|e| e.to_string())?
                 .display()
                 .to_string();
-            for (name, which, kind, extra) in [
+            let mut servers = vec![
                 ("rust", "rust", Kind::Wslink, None),
                 ("raw", "raw", Kind::Raw, None),
                 ("raw-1w", "raw", Kind::Raw, Some("--one-write")),
-            ] {
-                let only = extra.map(|_| ONE_WRITE_PHASES);
+            ];
+            if let Some(backend) = cli.also_backend {
+                if !backend.is_available() {
+                    return Err(format!(
+                        "--also-backend {backend}: this build lacks it (cargo run --features {backend} …)"
+                    ));
+                }
+                let flag = match backend {
+                    wslink::ws::WsBackend::FastWebSockets => "--backend=fastwebsockets",
+                    wslink::ws::WsBackend::Tungstenite => "--backend=tungstenite",
+                };
+                servers.push(("rust-fws", "rust", Kind::Wslink, Some(flag)));
+                servers.push(("raw-fws", "raw", Kind::Raw, Some(flag)));
+            }
+            for (name, which, kind, extra) in servers {
+                let only = (extra == Some("--one-write")).then_some(ONE_WRITE_PHASES);
                 let mut argv = vec![
                     exe.clone(),
                     "serve".into(),

@@ -10,7 +10,7 @@
 //! | binary frame | sends it back unchanged (or swallows it while a `sink` is open) |
 //! | text `push N S` | sends N binary frames of S bytes (a fresh buffer each), then text `done` |
 //! | text `fan N S` | sends N binary frames of S bytes to every open connection (each built once, shared), then text `done` to the sender |
-//! | text `bulk N C` | sends N bytes (one fresh buffer) as binary frames of at most C bytes, then text `done` |
+//! | text `bulk N C` | sends N bytes (one fresh buffer, filled like `test.bytes`) as binary frames of at most C bytes, then text `done` |
 //! | text `sink N` | swallows the next N bytes of binary frames, then answers text `ok` |
 //!
 //! Every connection has a writer task fed by a bounded queue (like a wslink outbox). By
@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
+use wslink::server::test_protocol::pattern_bytes;
 use wslink::ws::{HttpOptions, ServerTransport, WsListener};
 use wslink::{Bytes, Frame, FrameSink, FrameStream, Listener, Transport};
 
@@ -43,8 +44,8 @@ impl Hub {
 
 /// Serves the raw protocol on `127.0.0.1:port`; prints `READY ws://…` once listening.
 /// `one_write`: flush after every message instead of once per burst.
-pub(crate) async fn serve(port: u16, one_write: bool) -> std::io::Result<()> {
-    let mut listener = WsListener::bind(("127.0.0.1", port), HttpOptions::default()).await?;
+pub(crate) async fn serve(port: u16, one_write: bool, options: HttpOptions) -> std::io::Result<()> {
+    let mut listener = WsListener::bind(("127.0.0.1", port), options).await?;
     println!("READY ws://{}/ws", listener.local_addr());
     let hub = Arc::new(Hub::default());
     while let Some(transport) = listener.accept().await {
@@ -123,7 +124,10 @@ async fn connection(hub: Arc<Hub>, transport: ServerTransport, one_write: bool) 
                         tx.send(Frame::Text("done".into())).await.is_ok()
                     }
                     (Some("bulk"), [total, chunk]) => {
-                        let data = Bytes::from(vec![0u8; *total as usize]);
+                        // The bytes `test.bytes` answers with, made the same way: a zeroed
+                        // buffer would never be touched (the kernel maps one zero page),
+                        // a ceiling no server that produces its data can approach.
+                        let data = pattern_bytes(*total as usize);
                         let chunk = (*chunk as usize).max(1);
                         let mut ok = true;
                         for start in (0..data.len()).step_by(chunk) {
