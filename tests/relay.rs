@@ -55,15 +55,21 @@ async fn sessions_through_the_relay_each_need_a_hello() {
 
     let browser = rust_browser(&url).await;
     assert_eq!(
-        browser
-            .call("test.add", vec![1.into(), 2.into()], Map::new())
-            .await
-            .unwrap(),
+        tokio::time::timeout(
+            WAIT,
+            browser.call("test.add", vec![1.into(), 2.into()], Map::new())
+        )
+        .await
+        .expect("an answer through the relay")
+        .unwrap(),
         Value::from(3)
     );
     // A second browser on the same path while the first is there is turned away.
     let second = wslink::ws::connect(&url).await.unwrap();
-    assert!(Client::connect(second, SECRET).await.is_err());
+    assert!(tokio::time::timeout(WAIT, Client::connect(second, SECRET))
+        .await
+        .expect("turned away, not left waiting")
+        .is_err());
     browser.close().await;
     drop(browser);
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -81,14 +87,18 @@ async fn sessions_through_the_relay_each_need_a_hello() {
     .await;
     let Some(Message::Response(Response {
         outcome: Err(e), ..
-    })) = raw.recv().await
+    })) = tokio::time::timeout(WAIT, raw.recv())
+        .await
+        .expect("an answer through the relay")
     else {
         panic!("an error reply expected")
     };
     assert_eq!(e.message, "Unauthorized: Skip message processing");
     raw.send(&common::hello_message(SECRET)).await;
     assert!(matches!(
-        raw.recv().await,
+        tokio::time::timeout(WAIT, raw.recv())
+            .await
+            .expect("an answer through the relay"),
         Some(Message::Response(Response { outcome: Ok(_), .. }))
     ));
 }
