@@ -74,3 +74,38 @@ async fn npm_clients_1x_and_2x_share_one_rust_server() {
         "{output}"
     );
 }
+
+/// The same 2.x and 1.x suites with the server on the optional fastwebsockets backend
+/// (`HttpOptions::backend`; test builds have the feature): the real client must not tell
+/// the difference.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn npm_clients_pass_the_suite_on_the_fastwebsockets_backend() {
+    let fast = || HttpOptions {
+        backend: wslink::ws::WsBackend::FastWebSockets,
+        ..HttpOptions::default()
+    };
+    let (_v2, url2) = serve_ws(common::test_server(), fast()).await;
+    let v1_server = common::test_server().codec(wslink::json::JsonCodec::with_style(
+        wslink::json::Style::Python,
+    ));
+    let (_v1, url1) = serve_ws(v1_server, fast()).await;
+    for args in [
+        vec![url2.as_str(), "--gen", "2", "--concurrent"],
+        vec![
+            url1.as_str(),
+            "--gen",
+            "1",
+            "--concurrent",
+            "--big-upload",
+            "4000000",
+        ],
+    ] {
+        let (ok, output) = node("js_client_suite.js", &args, Duration::from_secs(300)).await;
+        println!("{output}");
+        assert!(
+            ok && output.contains("# fail 0"),
+            "the npm suite ({}) failed against the Rust server on fastwebsockets:\n{output}",
+            args[1..].join(" ")
+        );
+    }
+}
