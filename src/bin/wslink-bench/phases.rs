@@ -547,21 +547,30 @@ async fn pipelined(t: &Target, plan: &Plan, k: usize, r: &mut Results) -> Result
                 for _ in 0..k {
                     let (client, done, payload, max) =
                         (client.clone(), done.clone(), payload.clone(), plan.pipe_max);
+                    // No timer per call (the raw loop has none either): the phase as a
+                    // whole is bounded below.
                     set.spawn(async move {
                         while Instant::now() < deadline && done.load(Ordering::Relaxed) < max {
-                            timed(
-                                "echo",
-                                client.call("test.echo", vec![payload.clone()], Map::new()),
-                            )
-                            .await?
-                            .map_err(|e| e.to_string())?;
+                            client
+                                .call("test.echo", vec![payload.clone()], Map::new())
+                                .await
+                                .map_err(|e| e.to_string())?;
                             done.fetch_add(1, Ordering::Relaxed);
                         }
                         Ok::<(), String>(())
                     });
                 }
-                while let Some(j) = set.join_next().await {
-                    j.map_err(|e| e.to_string())??;
+                let all_done = async {
+                    while let Some(j) = set.join_next().await {
+                        j.map_err(|e| e.to_string())??;
+                    }
+                    Ok::<(), String>(())
+                };
+                match tokio::time::timeout_at((deadline + WAIT).into(), all_done).await {
+                    Ok(result) => result?,
+                    Err(_) => {
+                        return Err(format!("echo: answers missing {WAIT:?} after the phase"))
+                    }
                 }
                 client.close().await;
             }

@@ -129,7 +129,31 @@ impl Table {
             verdicts: Vec::new(),
             header,
         };
-        table.verdicts = table.judge();
+        // The targets, for each of our servers (one per WebSocket backend measured).
+        let ours: Vec<usize> = results
+            .iter()
+            .enumerate()
+            .filter(|(_, (t, _))| t.kind == Kind::Wslink && t.name != "python")
+            .map(|(i, _)| i)
+            .collect();
+        let several = ours.len() > 1;
+        table.verdicts = ours
+            .into_iter()
+            .flat_map(|i| {
+                let name = table.columns[i].clone();
+                table
+                    .judge(Some(i))
+                    .into_iter()
+                    .map(move |(what, ok, detail)| {
+                        let what = if several {
+                            format!("{name}: {what}")
+                        } else {
+                            what
+                        };
+                        (what, ok, detail)
+                    })
+            })
+            .collect();
         table
     }
 
@@ -143,8 +167,8 @@ impl Table {
     }
 
     /// The targets of the performance issue.
-    fn judge(&self) -> Vec<(String, Option<bool>, String)> {
-        let (rust, raw, raw_1w, py) = (self.rust, self.raw, self.raw_1w, self.python);
+    fn judge(&self, rust: Option<usize>) -> Vec<(String, Option<bool>, String)> {
+        let (raw, raw_1w, py) = (self.raw, self.raw_1w, self.python);
         let mut v = Vec::new();
         let mut ratio = |name: &str,
                          a: Option<f64>,
