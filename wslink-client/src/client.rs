@@ -674,6 +674,7 @@ async fn write_loop<S: FrameSink>(
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ticker
     });
+    let mut under_load = false;
     loop {
         let item = tokio::select! {
             item = rx.recv() => item,
@@ -686,15 +687,18 @@ async fn write_loop<S: FrameSink>(
         };
         let Some(item) = item else { break };
         let mut next = Some(item);
-        // Write everything queued, then flush once. Before flushing, step aside once: the
-        // tasks that are ready to run (typically callers woken by a burst of answers) then
-        // queue their requests first, and go out in the same write. Under light load
-        // this costs one trip through the scheduler; under load it turns a write per
-        // request into one per burst.
-        let mut yielded = false;
+        // Write everything queued, then flush once. Under load (the last write carried
+        // more than one message), step aside once before flushing: the tasks that are
+        // ready to run (typically callers woken by a burst of answers) then queue their
+        // requests first, and go out in the same write — one write per burst instead of
+        // one per request. Under light load (one message per write) there is no detour,
+        // so a lone call pays no extra trip through the scheduler.
+        let mut yielded = !under_load;
+        let mut written = 0usize;
         while let Some(item) = next.take() {
             match item {
                 Outgoing::Message(encoded) => {
+                    written += 1;
                     for frame in encoded.frames() {
                         if sink.feed(frame.clone()).await.is_err() {
                             return;
@@ -716,6 +720,7 @@ async fn write_loop<S: FrameSink>(
         if sink.flush().await.is_err() {
             return;
         }
+        under_load = written > 1;
     }
     let _ = sink.close(Close::new(CloseCode::NORMAL, "")).await;
 }
