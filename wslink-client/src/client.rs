@@ -10,6 +10,8 @@
 //! client only.
 
 use std::collections::HashMap;
+
+use foldhash::fast::RandomState as FastHash;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -133,7 +135,8 @@ struct State {
     client_id: Option<ClientId>,
     closed: bool,
     /// Calls waiting for an answer, with the link they were sent on.
-    calls: HashMap<String, (u64, Answer)>,
+    /// Pending calls by id (our own ids: a fast, randomly seeded hash).
+    calls: HashMap<String, (u64, Answer), FastHash>,
 }
 
 /// State shared by the client handles, the link tasks and the reconnecting task.

@@ -8,6 +8,8 @@
 //! subscribers are not held up).
 
 use std::collections::HashMap;
+
+use foldhash::fast::RandomState as FastHash;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -26,12 +28,12 @@ struct Slot {
 /// Subscribers by topic.
 #[derive(Debug, Default)]
 pub(crate) struct Topics {
-    slots: Mutex<HashMap<String, Vec<Slot>>>,
+    slots: Mutex<HashMap<String, Vec<Slot>, FastHash>>,
     next_key: AtomicU64,
 }
 
 impl Topics {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<Slot>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<Slot>, FastHash>> {
         self.slots.lock().unwrap_or_else(|e| e.into_inner())
     }
 

@@ -55,18 +55,22 @@ impl<'a> Id<'a> {
     /// Classifies an id. `system:` ids are recognised by their first field alone, as the
     /// reference server does; `rpc:` and `publish:` ids need the full grammar.
     pub fn parse(id: &'a str) -> Id<'a> {
-        let Some((kind, rest)) = id.split_once(':') else {
+        // Byte-level: ids are parsed for every message, and ':' is ASCII.
+        let bytes = id.as_bytes();
+        let Some(first) = bytes.iter().position(|&b| b == b':') else {
             return Id::Other(id);
         };
+        let kind = &id[..first];
         if kind == "system" {
             return Id::System;
         }
-        let Some((middle, counter)) = rest.rsplit_once(':') else {
+        let rest = &id[first + 1..];
+        let Some(last) = rest.bytes().rposition(|b| b == b':') else {
             return Id::Other(id);
         };
-        let counter = match counter.parse::<u64>() {
-            Ok(n) if counter.bytes().all(|b| b.is_ascii_digit()) => n,
-            _ => return Id::Other(id),
+        let (middle, digits) = (&rest[..last], &rest.as_bytes()[last + 1..]);
+        let Some(counter) = parse_counter(digits) else {
+            return Id::Other(id);
         };
         match kind {
             "rpc" if is_valid_topic(middle) => Id::Rpc {
@@ -82,16 +86,39 @@ impl<'a> Id<'a> {
     }
 }
 
+/// One or more ASCII digits that fit a `u64` (no sign, no spaces).
+fn parse_counter(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &b| {
+        if b.is_ascii_digit() {
+            n.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+        } else {
+            None
+        }
+    })
+}
+
 /// `true` if `topic` is dot-separated words of ASCII letters, digits and `_`: the only
 /// topics the JS client delivers.
 pub fn is_valid_topic(topic: &str) -> bool {
-    !topic.is_empty()
-        && topic.split('.').all(|segment| {
-            !segment.is_empty()
-                && segment
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        })
+    // One pass over the bytes: a word character ends the need for one; a dot needs
+    // one before it and one after it.
+    let mut need_word = true;
+    for &b in topic.as_bytes() {
+        if b == b'.' {
+            if need_word {
+                return false;
+            }
+            need_word = true;
+        } else if b.is_ascii_alphanumeric() || b == b'_' {
+            need_word = false;
+        } else {
+            return false;
+        }
+    }
+    !need_word
 }
 
 /// `rpc:<client>:<counter>`.
@@ -195,6 +222,51 @@ mod tests {
         assert!(!is_valid_topic(".a"));
         assert!(!is_valid_topic("a b"));
         assert!(!is_valid_topic("a/b"));
+    }
+
+    /// The grammar written the plain way: split on separators, check each piece.
+    fn plain_topic(topic: &str) -> bool {
+        !topic.is_empty()
+            && topic
+                .split('.')
+                .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    }
+
+    fn plain_parse(id: &str) -> Id<'_> {
+        let Some((kind, rest)) = id.split_once(':') else {
+            return Id::Other(id);
+        };
+        if kind == "system" {
+            return Id::System;
+        }
+        let Some((middle, counter)) = rest.rsplit_once(':') else {
+            return Id::Other(id);
+        };
+        let counter = match counter.parse::<u64>() {
+            Ok(n) if counter.bytes().all(|b| b.is_ascii_digit()) => n,
+            _ => return Id::Other(id),
+        };
+        match kind {
+            "rpc" if plain_topic(middle) => Id::Rpc {
+                client: middle,
+                counter,
+            },
+            "publish" if plain_topic(middle) => Id::Publish {
+                topic: middle,
+                counter,
+            },
+            _ => Id::Other(id),
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn byte_level_parsing_agrees_with_the_plain_grammar(
+            id in "(rpc|publish|system|x)?:?[a-c._:é0-9+-]{0,12}(:[0-9+]{0,21})?",
+        ) {
+            proptest::prop_assert_eq!(Id::parse(&id), plain_parse(&id));
+            proptest::prop_assert_eq!(is_valid_topic(&id), plain_topic(&id));
+        }
     }
 
     #[test]

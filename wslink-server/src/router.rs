@@ -1,6 +1,8 @@
 //! The router: method names → handlers, as one `tower::Service<Call>`.
 
 use std::collections::HashMap;
+
+use foldhash::fast::RandomState as FastHash;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
@@ -28,7 +30,8 @@ impl<H: Handler<M>, M: 'static> ErasedHandler for Erased<H, M> {
 /// As a service, an unknown method answers -32601 `Unregistered method called`.
 #[derive(Clone, Default)]
 pub struct Router {
-    routes: Arc<HashMap<String, Arc<dyn ErasedHandler>>>,
+    /// Handlers by method name (looked up per call: a fast, randomly seeded hash).
+    routes: Arc<HashMap<String, Arc<dyn ErasedHandler>, FastHash>>,
 }
 
 impl std::fmt::Debug for Router {
