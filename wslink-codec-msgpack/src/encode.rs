@@ -91,12 +91,12 @@ pub fn encode_gapped(message: &Message, payload: usize) -> Result<BytesMut, Code
 }
 
 fn write_message<W: std::io::Write>(w: &mut W, message: &Message) -> Result<(), CodecError> {
-    let key = |w: &mut W, k: &str| rmp::encode::write_str(w, k).map_err(fail);
+    let key = |w: &mut W, k: &str| put_str(w, k);
     let entries = match message {
         Message::Request(_) => 5,
         Message::Response(_) | Message::Publication(_) => 3,
     };
-    rmp::encode::write_map_len(w, entries).map_err(fail)?;
+    put_head(w, &map_head(entries))?;
     key(w, "wslink")?;
     key(w, WSLINK_VERSION)?;
     key(w, "id")?;
@@ -152,7 +152,7 @@ fn write_publish_id<W: std::io::Write>(
     }
     let digits = &digits[at..];
     let len = PREFIX.len() + topic.len() + 1 + digits.len();
-    rmp::encode::write_str_len(w, u32::try_from(len).map_err(fail)?).map_err(fail)?;
+    put_head(w, &str_head(length(len)?))?;
     for part in [PREFIX, topic.as_bytes(), b":", digits] {
         w.write_all(part).map_err(fail)?;
     }
@@ -165,14 +165,14 @@ fn length(n: usize) -> Result<u32, CodecError> {
 }
 
 fn write_array<W: std::io::Write>(w: &mut W, items: &[Value]) -> Result<(), CodecError> {
-    rmp::encode::write_array_len(w, length(items.len())?).map_err(fail)?;
+    put_head(w, &array_head(length(items.len())?))?;
     items.iter().try_for_each(|item| write_value(w, item))
 }
 
 fn write_map<W: std::io::Write>(w: &mut W, map: &wslink_core::Map) -> Result<(), CodecError> {
-    rmp::encode::write_map_len(w, length(map.len())?).map_err(fail)?;
+    put_head(w, &map_head(length(map.len())?))?;
     for (k, v) in map {
-        rmp::encode::write_str(w, k).map_err(fail)?;
+        put_str(w, k)?;
         write_value(w, v)?;
     }
     Ok(())
@@ -181,21 +181,139 @@ fn write_map<W: std::io::Write>(w: &mut W, map: &wslink_core::Map) -> Result<(),
 /// One [`Value`] in msgpack, the forms `rmp-serde` picks for the same value.
 pub(crate) fn write_value<W: std::io::Write>(w: &mut W, value: &Value) -> Result<(), CodecError> {
     match value {
-        Value::Nil => rmp::encode::write_nil(w).map_err(fail),
-        Value::Bool(b) => rmp::encode::write_bool(w, *b).map_err(fail),
-        Value::Int(i) => rmp::encode::write_sint(w, *i).map(drop).map_err(fail),
-        Value::UInt(u) => rmp::encode::write_uint(w, *u).map(drop).map_err(fail),
-        Value::Float(f) => rmp::encode::write_f64(w, *f).map_err(fail),
-        Value::Str(s) => {
-            length(s.len())?;
-            rmp::encode::write_str(w, s).map_err(fail)
+        Value::Nil => put_head(w, &[0xc0]),
+        Value::Bool(b) => put_head(w, &[if *b { 0xc3 } else { 0xc2 }]),
+        Value::Int(i) => put_head(w, &int_head(*i)),
+        Value::UInt(u) => put_head(w, &uint_head(*u)),
+        Value::Float(f) => {
+            let mut head = Head::new(0xcb);
+            head.extend(&f.to_be_bytes());
+            put_head(w, &head)
         }
+        Value::Str(s) => put_str(w, s),
         Value::Bin(b) => {
-            length(b.len())?;
-            rmp::encode::write_bin(w, b).map_err(fail)
+            put_head(w, &bin_head(length(b.len())?))?;
+            w.write_all(b).map_err(fail)
         }
         Value::Array(items) => write_array(w, items),
         Value::Map(map) => write_map(w, map),
+    }
+}
+
+// msgpack heads (marker and length or value), built on the stack and written with one
+// call: the smallest form for each, as the msgpack spec defines them and as rmp writes
+// them (the property tests compare the bytes).
+
+/// A marker and up to 8 bytes after it.
+struct Head {
+    bytes: [u8; 9],
+    len: usize,
+}
+
+impl Head {
+    fn new(marker: u8) -> Head {
+        let mut bytes = [0; 9];
+        bytes[0] = marker;
+        Head { bytes, len: 1 }
+    }
+
+    fn extend(&mut self, more: &[u8]) {
+        self.bytes[self.len..self.len + more.len()].copy_from_slice(more);
+        self.len += more.len();
+    }
+
+    fn with(marker: u8, more: &[u8]) -> Head {
+        let mut head = Head::new(marker);
+        head.extend(more);
+        head
+    }
+}
+
+impl std::ops::Deref for Head {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+fn put_head<W: std::io::Write>(w: &mut W, head: &[u8]) -> Result<(), CodecError> {
+    w.write_all(head).map_err(fail)
+}
+
+fn put_str<W: std::io::Write>(w: &mut W, s: &str) -> Result<(), CodecError> {
+    put_head(w, &str_head(length(s.len())?))?;
+    w.write_all(s.as_bytes()).map_err(fail)
+}
+
+fn uint_head(u: u64) -> Head {
+    if u < 128 {
+        Head::new(u as u8)
+    } else if u < 256 {
+        Head::with(0xcc, &[u as u8])
+    } else if u < 65536 {
+        Head::with(0xcd, &(u as u16).to_be_bytes())
+    } else if u < 1 << 32 {
+        Head::with(0xce, &(u as u32).to_be_bytes())
+    } else {
+        Head::with(0xcf, &u.to_be_bytes())
+    }
+}
+
+fn int_head(i: i64) -> Head {
+    if i >= 0 {
+        uint_head(i as u64)
+    } else if i >= -32 {
+        Head::new(i as i8 as u8)
+    } else if i >= -128 {
+        Head::with(0xd0, &(i as i8).to_be_bytes())
+    } else if i >= -32768 {
+        Head::with(0xd1, &(i as i16).to_be_bytes())
+    } else if i >= -(1 << 31) {
+        Head::with(0xd2, &(i as i32).to_be_bytes())
+    } else {
+        Head::with(0xd3, &i.to_be_bytes())
+    }
+}
+
+fn str_head(len: u32) -> Head {
+    if len < 32 {
+        Head::new(0xa0 | len as u8)
+    } else if len < 256 {
+        Head::with(0xd9, &[len as u8])
+    } else if len < 65536 {
+        Head::with(0xda, &(len as u16).to_be_bytes())
+    } else {
+        Head::with(0xdb, &len.to_be_bytes())
+    }
+}
+
+fn bin_head(len: u32) -> Head {
+    if len < 256 {
+        Head::with(0xc4, &[len as u8])
+    } else if len < 65536 {
+        Head::with(0xc5, &(len as u16).to_be_bytes())
+    } else {
+        Head::with(0xc6, &len.to_be_bytes())
+    }
+}
+
+fn array_head(len: u32) -> Head {
+    if len < 16 {
+        Head::new(0x90 | len as u8)
+    } else if len < 65536 {
+        Head::with(0xdc, &(len as u16).to_be_bytes())
+    } else {
+        Head::with(0xdd, &len.to_be_bytes())
+    }
+}
+
+fn map_head(len: u32) -> Head {
+    if len < 16 {
+        Head::new(0x80 | len as u8)
+    } else if len < 65536 {
+        Head::with(0xde, &(len as u16).to_be_bytes())
+    } else {
+        Head::with(0xdf, &len.to_be_bytes())
     }
 }
 
