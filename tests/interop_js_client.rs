@@ -32,22 +32,20 @@ async fn npm_client_2x_passes_the_suite_against_the_rust_server() {
     );
 }
 
+/// The 1.x suite's arguments. Uploads stay under the WebSocket message limit
+/// (maxMsgSize + 4096 by default): a 1.x message is one frame, as with the reference
+/// server; downloads are 20 MiB.
+fn v1_suite_args(url: &str) -> Vec<&str> {
+    vec![url, "--gen", "1", "--concurrent", "--big-upload", "4000000"]
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn npm_client_1x_passes_the_suite_against_the_rust_server() {
     let server = common::test_server().codec(wslink::json::JsonCodec::with_style(
         wslink::json::Style::Python,
     ));
     let (_server, url) = serve_ws(server, HttpOptions::default()).await;
-    // Uploads stay under the WebSocket message limit (maxMsgSize + 4096 by default): a
-    // 1.x message is one frame, as with the reference server; downloads are 20 MiB.
-    let args = [
-        url.as_str(),
-        "--gen",
-        "1",
-        "--concurrent",
-        "--big-upload",
-        "4000000",
-    ];
+    let args = v1_suite_args(&url);
     let (ok, output) = node("js_client_suite.js", &args, Duration::from_secs(300)).await;
     println!("{output}");
     assert!(
@@ -91,14 +89,7 @@ async fn npm_clients_pass_the_suite_on_the_fastwebsockets_backend() {
     let (_v1, url1) = serve_ws(v1_server, fast()).await;
     for args in [
         vec![url2.as_str(), "--gen", "2", "--concurrent"],
-        vec![
-            url1.as_str(),
-            "--gen",
-            "1",
-            "--concurrent",
-            "--big-upload",
-            "4000000",
-        ],
+        v1_suite_args(&url1),
     ] {
         let (ok, output) = node("js_client_suite.js", &args, Duration::from_secs(300)).await;
         println!("{output}");
