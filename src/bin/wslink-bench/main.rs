@@ -429,10 +429,17 @@ async fn bench(cli: Cli, nofile: u64) -> Result<(), String> {
                 .map_err(|e| e.to_string())?
                 .display()
                 .to_string();
+            // (column, what to serve, kind, extra flag, phases to run when not all)
             let mut servers = vec![
-                ("rust", "rust", Kind::Wslink, None),
-                ("raw", "raw", Kind::Raw, None),
-                ("raw-1w", "raw", Kind::Raw, Some("--one-write")),
+                ("rust", "rust", Kind::Wslink, None, None),
+                ("raw", "raw", Kind::Raw, None, None),
+                (
+                    "raw-1w",
+                    "raw",
+                    Kind::Raw,
+                    Some("--one-write".to_owned()),
+                    Some(ONE_WRITE_PHASES),
+                ),
             ];
             if let Some(backend) = cli.also_backend {
                 if !backend.is_available() {
@@ -440,15 +447,11 @@ async fn bench(cli: Cli, nofile: u64) -> Result<(), String> {
                         "--also-backend {backend}: this build lacks it (cargo run --features {backend} …)"
                     ));
                 }
-                let flag = match backend {
-                    wslink::ws::WsBackend::FastWebSockets => "--backend=fastwebsockets",
-                    wslink::ws::WsBackend::Tungstenite => "--backend=tungstenite",
-                };
-                servers.push(("rust-fws", "rust", Kind::Wslink, Some(flag)));
-                servers.push(("raw-fws", "raw", Kind::Raw, Some(flag)));
+                let flag = format!("--backend={backend}");
+                servers.push(("rust-fws", "rust", Kind::Wslink, Some(flag.clone()), None));
+                servers.push(("raw-fws", "raw", Kind::Raw, Some(flag), None));
             }
-            for (name, which, kind, extra) in servers {
-                let only = (extra == Some("--one-write")).then_some(ONE_WRITE_PHASES);
+            for (name, which, kind, extra, only) in servers {
                 let mut argv = vec![
                     exe.clone(),
                     "serve".into(),
@@ -456,7 +459,7 @@ async fn bench(cli: Cli, nofile: u64) -> Result<(), String> {
                     "--secret".into(),
                     cli.secret.clone(),
                 ];
-                argv.extend(extra.map(String::from));
+                argv.extend(extra);
                 let s = spawn_server(name, argv, Vec::new(), pin_server)?;
                 targets.push(Target {
                     name: name.into(),

@@ -226,6 +226,24 @@ async fn raw_send(sink: &mut RawSink, frame: Frame) -> Result<(), String> {
     sink.send(frame).await.map_err(|e| format!("raw send: {e}"))
 }
 
+/// One `test.echo` call, bounded by [`WAIT`].
+async fn echo(client: &Client, payload: &Value) -> Result<(), String> {
+    timed(
+        "echo",
+        client.call("test.echo", vec![payload.clone()], Map::new()),
+    )
+    .await?
+    .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// One raw round trip: `frame` out, its echo back.
+async fn raw_echo(sink: &mut RawSink, stream: &mut RawStream, frame: &Frame) -> Result<(), String> {
+    raw_send(sink, frame.clone()).await?;
+    raw_recv(stream).await?;
+    Ok(())
+}
+
 /// Waits for a text frame, counting the bytes of binary frames on the way.
 async fn raw_until_text(stream: &mut RawStream) -> Result<(String, u64), String> {
     let mut bytes = 0;
@@ -434,24 +452,14 @@ async fn sequential(t: &Target, plan: &Plan, r: &mut Results) -> Result<(), Stri
             let client = wslink_connect(t).await?;
             let payload = echo_payload();
             for _ in 0..50 {
-                timed(
-                    "echo",
-                    client.call("test.echo", vec![payload.clone()], Map::new()),
-                )
-                .await?
-                .map_err(|e| e.to_string())?;
+                echo(&client, &payload).await?;
             }
             watch = ServerWatch::start(t.pid);
             start = Instant::now();
             let deadline = start + Duration::from_secs_f64(plan.secs);
             while (latencies.len() as u64) < plan.seq_max && Instant::now() < deadline {
                 let t0 = Instant::now();
-                timed(
-                    "echo",
-                    client.call("test.echo", vec![payload.clone()], Map::new()),
-                )
-                .await?
-                .map_err(|e| e.to_string())?;
+                echo(&client, &payload).await?;
                 latencies.push(t0.elapsed().as_nanos() as u64);
             }
             client.close().await;
@@ -460,16 +468,14 @@ async fn sequential(t: &Target, plan: &Plan, r: &mut Results) -> Result<(), Stri
             let (mut sink, mut stream) = raw_split(t).await?;
             let frame = Frame::Binary(Bytes::from(vec![b'x'; echo_frame_len()]));
             for _ in 0..50 {
-                raw_send(&mut sink, frame.clone()).await?;
-                raw_recv(&mut stream).await?;
+                raw_echo(&mut sink, &mut stream, &frame).await?;
             }
             watch = ServerWatch::start(t.pid);
             start = Instant::now();
             let deadline = start + Duration::from_secs_f64(plan.secs);
             while (latencies.len() as u64) < plan.seq_max && Instant::now() < deadline {
                 let t0 = Instant::now();
-                raw_send(&mut sink, frame.clone()).await?;
-                raw_recv(&mut stream).await?;
+                raw_echo(&mut sink, &mut stream, &frame).await?;
                 latencies.push(t0.elapsed().as_nanos() as u64);
             }
             let _ = sink.close(Close::new(CloseCode::NORMAL, "")).await;
@@ -533,12 +539,7 @@ async fn pipelined(t: &Target, plan: &Plan, k: usize, r: &mut Results) -> Result
                 let client = wslink_connect(t).await?;
                 let payload = echo_payload();
                 for _ in 0..20 {
-                    timed(
-                        "echo",
-                        client.call("test.echo", vec![payload.clone()], Map::new()),
-                    )
-                    .await?
-                    .map_err(|e| e.to_string())?;
+                    echo(&client, &payload).await?;
                 }
                 watch = ServerWatch::start(t.pid);
                 start = Instant::now();
@@ -578,8 +579,7 @@ async fn pipelined(t: &Target, plan: &Plan, k: usize, r: &mut Results) -> Result
                 let (mut sink, mut stream) = raw_split(t).await?;
                 let frame = Frame::Binary(Bytes::from(vec![b'x'; echo_frame_len()]));
                 for _ in 0..20 {
-                    raw_send(&mut sink, frame.clone()).await?;
-                    raw_recv(&mut stream).await?;
+                    raw_echo(&mut sink, &mut stream, &frame).await?;
                 }
                 watch = ServerWatch::start(t.pid);
                 start = Instant::now();
