@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::peers::serve_ws;
+use common::peers::{host_port, serve_ws};
 use common::{test_server, SECRET, WAIT};
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
@@ -286,10 +286,7 @@ async fn a_slowloris_upgrade_is_cut_off() {
         ..HttpOptions::default()
     };
     let (_server, url) = serve_ws(test_server(), options).await;
-    let addr = url
-        .trim_start_matches("ws://")
-        .trim_end_matches("/ws")
-        .to_owned();
+    let addr = host_port(&url);
     let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
     tcp.write_all(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n")
         .await
@@ -348,10 +345,7 @@ async fn a_plain_get_on_the_endpoint_is_a_400_and_leaves_nothing_behind() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let server = test_server().configure(|c| c.idle_timeout = Some(Duration::from_millis(500)));
     let (handle, url) = serve_ws(server, HttpOptions::default()).await;
-    let addr = url
-        .trim_start_matches("ws://")
-        .trim_end_matches("/ws")
-        .to_owned();
+    let addr = host_port(&url);
     let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
     tcp.write_all(b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         .await
@@ -380,10 +374,7 @@ async fn extra_headers_reach_every_http_response() {
         ..HttpOptions::default()
     };
     let (_server, url) = serve_ws(test_server(), options).await;
-    let addr = url
-        .trim_start_matches("ws://")
-        .trim_end_matches("/ws")
-        .to_owned();
+    let addr = host_port(&url);
     for path in ["/", "/ws"] {
         let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
         let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");

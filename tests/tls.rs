@@ -7,7 +7,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::peers::serve_ws;
+use common::peers::{host_port, serve_ws};
 use common::{test_server, SECRET, WAIT};
 use wslink::client::Client;
 use wslink::server::test_protocol::pattern_bytes;
@@ -187,8 +187,8 @@ async fn a_silent_connection_is_dropped_after_the_handshake_timeout() {
         ..HttpOptions::default()
     };
     let (_server, url) = serve_ws(test_server(), options).await;
-    let addr = url.trim_start_matches("ws://").trim_end_matches("/ws");
-    let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let addr = host_port(&url);
+    let mut silent = tokio::net::TcpStream::connect(&addr).await.unwrap();
     let mut buf = [0u8; 16];
     let read = tokio::time::timeout(WAIT, silent.read(&mut buf))
         .await

@@ -30,6 +30,14 @@ pub fn require(path: PathBuf, what: &str) -> PathBuf {
     path
 }
 
+/// The `host:port` of a `ws://host:port/ws` URL that [`serve_ws`] returned, for speaking
+/// raw TCP to the server.
+pub fn host_port(url: &str) -> String {
+    url.trim_start_matches("ws://")
+        .trim_end_matches("/ws")
+        .to_owned()
+}
+
 /// Serves `builder` over WebSockets on a free loopback port; returns the ws:// URL.
 pub async fn serve_ws(builder: ServerBuilder, options: HttpOptions) -> (ServerHandle, String) {
     let listener = WsListener::bind("127.0.0.1:0", options)
