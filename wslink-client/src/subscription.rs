@@ -61,23 +61,24 @@ impl Topics {
         let Some(subscribers) = slots.get(topic) else {
             return 0;
         };
-        let mut delivered = 0;
         // Each subscriber but the last gets a copy; the last gets the value itself.
-        let mut data = Some(data);
-        let last = subscribers.len().saturating_sub(1);
-        for (i, slot) in subscribers.iter().enumerate() {
-            let value = if i == last { data.take() } else { data.clone() };
-            let value = value.unwrap_or_default();
-            match slot.tx.try_send(value) {
-                Ok(()) => delivered += 1,
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    slot.lagged.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(topic, "subscriber too slow: publication dropped for it");
-                }
-                Err(mpsc::error::TrySendError::Closed(_)) => {}
+        let Some((last, others)) = subscribers.split_last() else {
+            return 0;
+        };
+        let offer = |slot: &Slot, value: Value| match slot.tx.try_send(value) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                slot.lagged.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(topic, "subscriber too slow: publication dropped for it");
+                false
             }
-        }
-        delivered
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        };
+        let copies: usize = others
+            .iter()
+            .map(|slot| usize::from(offer(slot, data.clone())))
+            .sum();
+        copies + usize::from(offer(last, data))
     }
 
     /// Ends every subscription (their streams return `None` once drained).
