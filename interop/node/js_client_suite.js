@@ -202,6 +202,11 @@ describe(`wslink ${client.wslinkVersion(gen)} (gen ${gen}) client against ${url}
     assert.equal(await call(A.session, 'test.add', [-7, 3]), -4);
     assert.equal(await call(A.session, 'test.add', [1.5, 2.25]), 3.75);
     assert.equal(await call(A.session, 'test.add', [2 ** 40, 2 ** 40]), 2 ** 41);
+    // Python's `+`: strings and lists concatenate, other mixes raise TypeError (-32001).
+    assert.equal(await call(A.session, 'test.add', ['ab', 'cd']), 'abcd');
+    assert.deepEqual(await call(A.session, 'test.add', [[1, 'x'], [[2]]]), [1, 'x', [2]]);
+    const err = await rejectsWith(A.session.call('test.add', ['x', 1]), -32001, 'Exception raised');
+    assert.ok(String(err.data && err.data.exception).includes('concatenate'), JSON.stringify(err.data));
   });
 
   test('test.kwargs', { timeout: T }, async () => {

@@ -76,6 +76,9 @@ pub async fn add(client: &Client) {
         (Value::from(1), Value::from(2.5), Value::from(3.5)),
         (Value::from(-7), Value::from(7), Value::from(0)),
         (Value::from(i64::MAX), Value::from(1), Value::UInt(1 << 63)),
+        // Python's `+`: strings and lists concatenate.
+        (Value::from("ab"), Value::from("cd"), Value::from("abcd")),
+        (array![1, "x"], array![array![2]], array![1, "x", array![2]]),
     ];
     for (a, b, want) in cases {
         assert_eq!(
@@ -86,11 +89,28 @@ pub async fn add(client: &Client) {
             want
         );
     }
-    let err = client
-        .call("test.add", args(["x".into(), 1.into()]), Map::new())
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), -32001);
+    // Mixed kinds raise Python's TypeError: -32001 with the message in the data.
+    for (a, b) in [
+        (Value::from("x"), Value::from(1)),
+        (array![1], Value::from("x")),
+        (map! {}, map! {}),
+    ] {
+        let err = client
+            .call("test.add", args([a, b]), Map::new())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), -32001, "{err}");
+        let exception = err
+            .wire()
+            .and_then(|w| w.data.as_ref())
+            .map(|d| d["exception"].to_string());
+        assert!(
+            exception
+                .as_deref()
+                .is_some_and(|e| e.contains("concatenate") || e.contains("unsupported operand")),
+            "the exception names the TypeError: {exception:?}"
+        );
+    }
 }
 
 pub async fn kwargs(client: &Client) {

@@ -5,7 +5,7 @@
 //! | method | arguments | result |
 //! |---|---|---|
 //! | `test.echo` | `x` | `x` unchanged |
-//! | `test.add` | `a`, `b` | `a + b` |
+//! | `test.add` | `a`, `b` | `a + b` as Python's `+`: numbers add; strings, lists and binary concatenate |
 //! | `test.kwargs` | anything | `{args, kwargs}` |
 //! | `test.fail` | `message` | error -32001 with `{method, exception: message}` |
 //! | `test.bytes` | `n` | `n` bytes, byte `i` = `i % 256` |
@@ -33,23 +33,75 @@ pub fn pattern_bytes(n: usize) -> Bytes {
     (0..n).map(|i| i as u8).collect::<Vec<u8>>().into()
 }
 
+/// `a + b` as Python's `+` (the reference's `test.add` is `return a + b`): numbers add
+/// (booleans count as 0 and 1), strings, lists and binary concatenate, and any other mix
+/// fails as Python's `TypeError` does.
 fn add(a: Value, b: Value) -> Result<Value, RpcError> {
-    if let (Some(x), Some(y)) = (a.as_i64(), b.as_i64()) {
-        if let Some(sum) = x.checked_add(y) {
-            return Ok(Value::Int(sum));
+    match (a, b) {
+        (Value::Str(mut x), Value::Str(y)) => {
+            x.push_str(&y);
+            Ok(Value::Str(x))
         }
-        let wide = i128::from(x) + i128::from(y);
+        (Value::Array(mut x), Value::Array(y)) => {
+            x.extend(y);
+            Ok(Value::Array(x))
+        }
+        (Value::Bin(x), Value::Bin(y)) => Ok(Value::Bin([x, y].concat().into())),
+        (a, b) => match (python_number(&a), python_number(&b)) {
+            (Some(x), Some(y)) => Ok(add_numbers(x, y)),
+            _ => Err(RpcError::exception(python_add_type_error(&a, &b))),
+        },
+    }
+}
+
+/// A number as Python sees one for `+`: `bool` is an `int`.
+fn python_number(v: &Value) -> Option<Value> {
+    match v {
+        Value::Bool(b) => Some(Value::Int(i64::from(*b))),
+        Value::Int(_) | Value::UInt(_) | Value::Float(_) => Some(v.clone()),
+        _ => None,
+    }
+}
+
+fn add_numbers(a: Value, b: Value) -> Value {
+    let integer = |v: &Value| match *v {
+        Value::Int(i) => Some(i128::from(i)),
+        Value::UInt(u) => Some(i128::from(u)),
+        _ => None,
+    };
+    if let (Some(x), Some(y)) = (integer(&a), integer(&b)) {
+        let wide = x + y;
+        if let Ok(i) = i64::try_from(wide) {
+            return Value::Int(i);
+        }
         if let Ok(u) = u64::try_from(wide) {
-            return Ok(Value::from(u));
+            return Value::from(u);
         }
     }
-    match (a.as_f64(), b.as_f64()) {
-        (Some(x), Some(y)) => Ok(Value::Float(x + y)),
-        _ => Err(RpcError::InvalidArguments(format!(
-            "test.add needs two numbers, got {} and {}",
-            a.kind(),
-            b.kind()
-        ))),
+    Value::Float(a.as_f64().unwrap_or(f64::NAN) + b.as_f64().unwrap_or(f64::NAN))
+}
+
+/// The name Python gives the type a value decodes to.
+fn python_type(v: &Value) -> &'static str {
+    match v {
+        Value::Nil => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Int(_) | Value::UInt(_) => "int",
+        Value::Float(_) => "float",
+        Value::Str(_) => "str",
+        Value::Bin(_) => "bytes",
+        Value::Array(_) => "list",
+        Value::Map(_) => "dict",
+    }
+}
+
+/// Python's `TypeError` message for `a + b`.
+fn python_add_type_error(a: &Value, b: &Value) -> String {
+    let (left, right) = (python_type(a), python_type(b));
+    match left {
+        "str" | "list" => format!("can only concatenate {left} (not \"{right}\") to {left}"),
+        "bytes" => format!("can't concat {right} to bytes"),
+        _ => format!("unsupported operand type(s) for +: '{left}' and '{right}'"),
     }
 }
 
@@ -188,11 +240,13 @@ pub mod chat {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wslink_core::array;
 
     #[test]
     fn add_keeps_integers_and_widens_when_needed() {
         assert_eq!(add(1.into(), 2.into()).unwrap(), Value::Int(3));
         assert_eq!(add(1.into(), 2.5.into()).unwrap(), Value::Float(3.5));
+        assert_eq!(add(true.into(), 2.into()).unwrap(), Value::Int(3));
         assert_eq!(
             add(i64::MAX.into(), 1.into()).unwrap(),
             Value::UInt(1 << 63)
@@ -201,7 +255,45 @@ mod tests {
             add(i64::MIN.into(), (-1).into()).unwrap(),
             Value::Float(i64::MIN as f64 - 1.0)
         );
-        assert!(add("a".into(), 1.into()).is_err());
+    }
+
+    #[test]
+    fn add_concatenates_like_python() {
+        assert_eq!(add("ab".into(), "cd".into()).unwrap(), Value::from("abcd"));
+        assert_eq!(
+            add(array![1, "x"], array![Value::Nil]).unwrap(),
+            array![1, "x", Value::Nil]
+        );
+        let joined = add(
+            Bytes::from_static(b"ab").into(),
+            Bytes::from_static(b"c").into(),
+        )
+        .unwrap();
+        assert_eq!(joined.as_bytes().unwrap().as_ref(), b"abc");
+    }
+
+    #[test]
+    fn add_refuses_mixed_kinds_as_python_does() {
+        let message = |a: Value, b: Value| match add(a, b) {
+            Err(RpcError::Exception { message, .. }) => message,
+            other => panic!("expected an exception, got {other:?}"),
+        };
+        assert_eq!(
+            message("a".into(), 1.into()),
+            "can only concatenate str (not \"int\") to str"
+        );
+        assert_eq!(
+            message(array![], "x".into()),
+            "can only concatenate list (not \"str\") to list"
+        );
+        assert_eq!(
+            message(1.into(), "x".into()),
+            "unsupported operand type(s) for +: 'int' and 'str'"
+        );
+        assert_eq!(
+            message(map! {}, map! {}),
+            "unsupported operand type(s) for +: 'dict' and 'dict'"
+        );
     }
 
     #[test]
