@@ -93,7 +93,8 @@ enum Command {
     },
 }
 
-/// JSON for display: binary as a length and a hex prefix, non-finite floats as strings.
+/// JSON for display: binary as a length and a hex prefix, extensions as `<ext …>` or
+/// `<timestamp …>`, non-finite floats as strings.
 fn to_json(value: &Value) -> serde_json::Value {
     use serde_json::Value as J;
     match value {
@@ -105,7 +106,7 @@ fn to_json(value: &Value) -> serde_json::Value {
             serde_json::Number::from_f64(*f).map_or_else(|| J::String(f.to_string()), J::Number)
         }
         Value::Str(s) => J::String(s.clone()),
-        Value::Bin(_) => J::String(value.to_string()),
+        Value::Bin(_) | Value::Ext(_) => J::String(value.to_string()),
         Value::Array(items) => J::Array(items.iter().map(to_json).collect()),
         Value::Map(map) => J::Object(map.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
     }

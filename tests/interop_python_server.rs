@@ -36,6 +36,8 @@ async fn rust_client_runs_the_test_protocol_against_python_wslink_2() {
         big_binary: 20 * 1024 * 1024,
     };
     check::every_row(&c, &client(&peer).await, PYTHON, sizes).await;
+    // Python's msgpack hands out ExtType and Timestamp and packs them back the same.
+    check::echo_extensions(&c).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,6 +12,20 @@ async fn echo_returns_every_kind_unchanged() {
 }
 
 #[tokio::test]
+async fn echo_gives_extensions_back_as_extensions() {
+    let (_server, connector) = start(test_server());
+    let client = connect(&connector).await;
+    check::echo_extensions(&client).await;
+    // Ours also keeps the reserved negative types (Python refuses them).
+    let reserved = wslink::Ext::new(-128, wslink::Bytes::from_static(b"r"));
+    let got = client
+        .call("test.echo", vec![reserved.clone().into()], wslink::Map::new())
+        .await
+        .unwrap();
+    assert_eq!(got, wslink::Value::Ext(reserved));
+}
+
+#[tokio::test]
 async fn add_numbers() {
     let (_server, connector) = start(test_server());
     check::add(&connect(&connector).await).await;

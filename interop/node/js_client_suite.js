@@ -197,6 +197,27 @@ describe(`wslink ${client.wslinkVersion(gen)} (gen ${gen}) client against ${url}
     });
   });
 
+  // msgpack extensions exist on the 2.x wire only: a JS Date travels as a timestamp
+  // (32-bit for whole seconds, 64-bit with milliseconds, 96-bit before 1970 or after
+  // 2514) and must come back as a Date, not as a {type, data} map.
+  test('test.echo: a Date comes back as a Date (timestamp 32, 64 and 96)', { timeout: T, skip: gen !== 2 && 'the 1.x wire is JSON' }, async () => {
+    const dates = [
+      new Date(Date.UTC(2024, 0, 2, 3, 4, 5)), // whole seconds: timestamp 32
+      new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 678)), // milliseconds: timestamp 64
+      new Date(Date.UTC(1969, 6, 20, 20, 17, 40, 250)), // before 1970: timestamp 96
+      new Date(Date.UTC(2600, 1, 3)), // beyond 2^34 seconds: timestamp 96
+    ];
+    for (const d of dates) {
+      const back = await call(A.session, 'test.echo', [d]);
+      assert.ok(back instanceof Date, `a Date expected for ${d.toISOString()}, got ${JSON.stringify(back)}`);
+      assert.equal(back.getTime(), d.getTime());
+    }
+    const nested = await call(A.session, 'test.echo', [{ at: dates[1], list: [dates[2], 'x'] }]);
+    assert.ok(nested.at instanceof Date && nested.list[0] instanceof Date);
+    assert.equal(nested.at.getTime(), dates[1].getTime());
+    assert.equal(nested.list[0].getTime(), dates[2].getTime());
+  });
+
   test('test.add', { timeout: T }, async () => {
     assert.equal(await call(A.session, 'test.add', [2, 3]), 5);
     assert.equal(await call(A.session, 'test.add', [-7, 3]), -4);

@@ -145,13 +145,13 @@ impl JsonDecoder {
             self.attach(&mut value);
         }
         let message = Message::from_value(value)?;
-        if let Some(Message::Response(Response {
+        if let Message::Response(Response {
             outcome: Err(_), ..
-        })) = &message
+        }) = &message
         {
             self.clear();
         }
-        Ok(message)
+        Ok(Some(message))
     }
 
     fn expect(&mut self, keys: Vec<String>) -> Result<(), CodecError> {
@@ -537,8 +537,11 @@ mod tests {
             .unwrap();
         assert!(matches!(req, Some(Message::Request(_))));
         assert_eq!(d.expected_keys().count(), 0);
-        // Another map without an id is ignored; a non-map is not an envelope.
-        assert_eq!(d.decode(text(r#"{"method":"x"}"#)).unwrap(), None);
+        // Another map without an id is addressed to no one; a non-map is not an envelope.
+        assert_eq!(
+            d.decode(text(r#"{"method":"x"}"#)),
+            Err(CodecError::Envelope(wslink_core::EnvelopeError::NoId))
+        );
         assert!(matches!(
             d.decode(text("[1]")),
             Err(CodecError::Envelope(_))

@@ -122,7 +122,7 @@ impl Codec for JsonCodec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wslink_core::{Frame, Response, Value};
+    use wslink_core::{Decoder, Frame, Response, Value};
 
     #[test]
     fn clones_hand_out_different_keys() {
@@ -140,5 +140,36 @@ mod tests {
         assert!(last(clone.encode(&msg, 0).unwrap()).ends_with(r#""result": "wslink_bin1"}"#));
         assert_eq!(codec.generation(), Generation::V1);
         assert_eq!(clone.style(), Style::Python);
+    }
+
+    #[test]
+    fn an_extension_travels_as_a_type_and_data_map() {
+        use wslink_core::{map, Ext, Timestamp};
+        let codec = JsonCodec::new();
+        let when = Timestamp::new(1_700_000_000, 5).unwrap();
+        let msg = Message::Response(Response {
+            id: "x".into(),
+            outcome: Ok(map! { "at" => when, "raw" => Ext::new(9, &b"ab"[..]) }),
+        });
+        let frames = codec.encode(&msg, 0).unwrap();
+        let mut decoder = codec.decoder(DecodeLimits::default());
+        decoder.set_authenticated(true);
+        let mut got = None;
+        for frame in frames.frames() {
+            got = decoder.decode(frame.clone()).unwrap().or(got);
+        }
+        let Some(Message::Response(r)) = got else {
+            panic!("a response, got {got:?}")
+        };
+        let result = r.outcome.unwrap();
+        assert_eq!(
+            result["raw"],
+            map! { "type" => 9, "data" => bytes::Bytes::from_static(b"ab") }
+        );
+        assert_eq!(result["at"]["type"], Value::Int(-1));
+        assert_eq!(
+            Timestamp::from_ext_data(result["at"]["data"].as_bytes().unwrap()),
+            Some(when)
+        );
     }
 }

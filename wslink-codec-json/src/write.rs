@@ -22,7 +22,7 @@
 use std::fmt::Write as _;
 
 use bytes::Bytes;
-use wslink_core::{Map, Value};
+use wslink_core::{Ext, Map, Value};
 
 /// Spacing of the JSON text. Every reader accepts both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -76,7 +76,26 @@ where
         }
         Value::Array(items) => write_array(out, items, style, binary),
         Value::Map(map) => write_map(out, map, style, binary),
+        Value::Ext(e) => write_ext(out, e, style, binary),
     }
+}
+
+/// JSON has no extension values: an extension is written as `{"type": tag, "data": bin}`
+/// (its data an attachment like any binary), the map the JS client's msgpack decoder
+/// makes of an extension it does not know. Reading JSON never gives an extension back.
+fn write_ext<F>(out: &mut String, ext: &Ext, style: Style, binary: &mut F)
+where
+    F: FnMut(&Bytes) -> String,
+{
+    out.push('{');
+    write_str(out, "type");
+    out.push_str(style.key_separator());
+    let _ = write!(out, "{}", ext.tag);
+    out.push_str(style.item_separator());
+    write_str(out, "data");
+    out.push_str(style.key_separator());
+    write_str(out, &binary(&ext.data));
+    out.push('}');
 }
 
 /// Appends the items as a JSON array.

@@ -3,18 +3,23 @@
 //! The reader trusts nothing: lengths are checked against the bytes that remain before
 //! anything is allocated, nesting is bounded, strings must be UTF-8, and the message must
 //! be exactly one msgpack object. Map keys that are not strings (a Python peer may write
-//! int, float or bytes keys) become strings, as the JS client does; ext values become
-//! `{type, data}` maps, also as the JS client does.
+//! int, float or bytes keys) become strings, as the JS client does; extension values
+//! (fixext 1/2/4/8/16, ext 8/16/32, timestamps among them) become [`Value::Ext`], so they
+//! are written back as the same extension.
+//!
+//! Every valid encoding of a value is read, not only the smallest one that the JS and
+//! Python encoders write: a map16 holding two entries, a str32 holding `"id"` or a uint64
+//! holding 1 are what some other encoders (and hand-built frames) send.
 
 use bytes::Bytes;
 use rmp::Marker;
-use wslink_core::{CodecError, EnvelopeFields, Map, Message, Value};
+use wslink_core::{CodecError, EnvelopeFields, Ext, Map, Message, Value};
 
 /// Decodes one envelope that fills `bytes` exactly, reading its fields straight into a
 /// [`Message`] (no intermediate map). A message that is not a map is reported as
 /// [`EnvelopeError::NotAMap`](wslink_core::EnvelopeError::NotAMap), as
 /// [`Message::from_value`] would.
-pub fn decode_message(bytes: &Bytes, max_depth: usize) -> Result<Option<Message>, CodecError> {
+pub fn decode_message(bytes: &Bytes, max_depth: usize) -> Result<Message, CodecError> {
     let mut reader = Reader {
         buf: bytes,
         pos: 0,
@@ -38,11 +43,11 @@ pub fn decode_message(bytes: &Bytes, max_depth: usize) -> Result<Option<Message>
                 };
                 *slot = Some(reader.value()?);
             }
-            Message::from_fields(fields)?
+            Message::from_fields(fields)
         }
         None => {
             let value = reader.value()?;
-            Message::from_value(value)?
+            Message::from_value(value)
         }
     };
     if reader.pos != bytes.len() {
@@ -51,7 +56,7 @@ pub fn decode_message(bytes: &Bytes, max_depth: usize) -> Result<Option<Message>
             bytes.len() - reader.pos
         )));
     }
-    Ok(message)
+    Ok(message?)
 }
 
 /// Decodes one msgpack object that fills `bytes` exactly.
@@ -241,8 +246,9 @@ impl Reader<'_> {
         Ok(Some(len))
     }
 
-    /// An envelope key: the bytes of a string key without allocating, or `None` for a
-    /// key of another type (read and dropped).
+    /// An envelope key: the bytes of a string (or binary) key without allocating, or
+    /// `None` for a key of another type (read and dropped). The same keys as
+    /// [`Reader::map`] gives, which turns binary keys into their text.
     fn envelope_key(&mut self) -> Result<Option<&[u8]>, CodecError> {
         let marker = Marker::from_u8(
             *self
@@ -250,21 +256,35 @@ impl Reader<'_> {
                 .get(self.pos)
                 .ok_or_else(|| malformed("truncated map"))?,
         );
-        let len = match marker {
+        let (len, is_str) = match marker {
             Marker::FixStr(n) => {
                 self.pos += 1;
-                n.into()
+                (usize::from(n), true)
             }
-            Marker::Str8 => {
-                self.pos += 1;
-                self.len8()?
-            }
+            Marker::Str8 | Marker::Bin8 => (self.peek_len(1)?, marker == Marker::Str8),
+            Marker::Str16 | Marker::Bin16 => (self.peek_len(2)?, marker == Marker::Str16),
+            Marker::Str32 | Marker::Bin32 => (self.peek_len(4)?, marker == Marker::Str32),
             _ => {
                 self.value()?;
                 return Ok(None);
             }
         };
-        self.take(len).map(Some)
+        let at = self.pos;
+        let key = self.take(len)?;
+        if is_str && std::str::from_utf8(key).is_err() {
+            return Err(malformed(format!("invalid UTF-8 in string at offset {at}")));
+        }
+        Ok(Some(key))
+    }
+
+    /// Skips a marker and reads the `width`-byte big-endian length after it.
+    fn peek_len(&mut self, width: usize) -> Result<usize, CodecError> {
+        self.pos += 1;
+        match width {
+            1 => self.len8(),
+            2 => self.len16(),
+            _ => self.len32(),
+        }
     }
 
     fn enter(&mut self) -> Result<(), CodecError> {
@@ -319,12 +339,9 @@ impl Reader<'_> {
     }
 
     fn ext(&mut self, len: usize) -> Result<Value, CodecError> {
-        let kind = i8::from_be_bytes(self.be()?);
+        let tag = i8::from_be_bytes(self.be()?);
         let data = self.binary(len)?;
-        let mut m = Map::with_capacity(2);
-        m.insert("type".into(), Value::Int(kind.into()));
-        m.insert("data".into(), Value::Bin(data));
-        Ok(Value::Map(m))
+        Ok(Value::Ext(Ext { tag, data }))
     }
 }
 
@@ -367,11 +384,31 @@ mod tests {
     }
 
     #[test]
-    fn odd_keys_become_strings_and_ext_becomes_a_map() {
+    fn odd_keys_become_strings_and_ext_stays_ext() {
         let v = decode(&[0x82, 0x01, 0xa1, b'x', 0xc4, 0x01, b'k', 0xc0]).unwrap();
         assert_eq!(v, map! { "1" => "x", "k" => Value::Nil });
-        let v = decode(&[0xd4, 0xff, 0x09]).unwrap();
-        assert_eq!(v, map! { "type" => -1, "data" => Bytes::from_static(&[9]) });
+        let v = decode(&[0xd4, 0x05, 0x09]).unwrap();
+        assert_eq!(v, Value::Ext(Ext::new(5, &[9u8][..])));
+        // timestamp 32: 0x00000010 seconds
+        let v = decode(&[0xd6, 0xff, 0, 0, 0, 0x10]).unwrap();
+        assert_eq!(v.as_timestamp().map(|t| t.seconds()), Some(16));
+        // ext 8 of 3 bytes, type 127
+        let v = decode(&[0xc7, 3, 0x7f, 1, 2, 3]).unwrap();
+        assert_eq!(v, Value::Ext(Ext::new(127, &[1u8, 2, 3][..])));
+    }
+
+    #[test]
+    fn envelope_keys_in_any_string_width() {
+        // {str16 "id": "x", str32 "method": "m"} in a map32 header
+        let mut msg = vec![0xdf, 0, 0, 0, 2, 0xda, 0, 2, b'i', b'd', 0xa1, b'x'];
+        msg.extend_from_slice(&[0xdb, 0, 0, 0, 6]);
+        msg.extend_from_slice(b"method");
+        msg.extend_from_slice(&[0xd9, 1, b'm']);
+        let got = decode_message(&Bytes::from(msg), 8).unwrap();
+        let Message::Request(r) = got else {
+            panic!("a request, got {got:?}")
+        };
+        assert_eq!((r.id.as_str(), r.method.as_str()), ("x", "m"));
     }
 
     #[test]

@@ -197,6 +197,10 @@ pub(crate) fn write_value<W: std::io::Write>(w: &mut W, value: &Value) -> Result
         }
         Value::Array(items) => write_array(w, items),
         Value::Map(map) => write_map(w, map),
+        Value::Ext(e) => {
+            put_head(w, &ext_head(length(e.data.len())?, e.tag))?;
+            w.write_all(&e.data).map_err(fail)
+        }
     }
 }
 
@@ -297,6 +301,27 @@ fn bin_head(len: u32) -> Head {
     }
 }
 
+/// fixext 1/2/4/8/16 for those sizes, else ext 8/16/32; then the type byte.
+fn ext_head(len: u32, tag: i8) -> Head {
+    let tag = tag as u8;
+    match len {
+        1 => Head::with(0xd4, &[tag]),
+        2 => Head::with(0xd5, &[tag]),
+        4 => Head::with(0xd6, &[tag]),
+        8 => Head::with(0xd7, &[tag]),
+        16 => Head::with(0xd8, &[tag]),
+        _ if len < 256 => Head::with(0xc7, &[len as u8, tag]),
+        _ if len < 65536 => {
+            let [a, b] = (len as u16).to_be_bytes();
+            Head::with(0xc8, &[a, b, tag])
+        }
+        _ => {
+            let [a, b, c, d] = len.to_be_bytes();
+            Head::with(0xc9, &[a, b, c, d, tag])
+        }
+    }
+}
+
 fn array_head(len: u32) -> Head {
     if len < 16 {
         Head::new(0x90 | len as u8)
@@ -351,6 +376,7 @@ fn value_size_hint(value: &Value) -> usize {
         Value::Int(_) | Value::UInt(_) | Value::Float(_) => 9,
         Value::Str(s) => 5 + s.len(),
         Value::Bin(b) => 5 + b.len(),
+        Value::Ext(e) => 6 + e.data.len(),
         Value::Array(items) => 5 + items.iter().map(value_size_hint).sum::<usize>(),
         Value::Map(map) => {
             5 + map

@@ -109,7 +109,7 @@ impl Decoder for MsgpackDecoder {
         let Some(message) = self.unchunker.push(bytes)? else {
             return Ok(None);
         };
-        decode_message(&message, self.max_depth)
+        decode_message(&message, self.max_depth).map(Some)
     }
 
     fn set_authenticated(&mut self, authenticated: bool) {

@@ -19,6 +19,8 @@ fn value() -> impl Strategy<Value = Value> {
             .prop_map(Value::Float),
         ".{0,40}".prop_map(Value::Str),
         proptest::collection::vec(any::<u8>(), 0..300).prop_map(|b| Value::Bin(Bytes::from(b))),
+        (any::<i8>(), proptest::collection::vec(any::<u8>(), 0..300))
+            .prop_map(|(tag, data)| Value::Ext(wslink_core::Ext::new(tag, data))),
     ];
     leaf.prop_recursive(4, 64, 8, |inner| {
         prop_oneof![
@@ -106,7 +108,7 @@ proptest! {
         let msg = Message::Response(Response { id: "rpc:c1:1".into(), outcome: Ok(v) });
         let bytes = encode_message(&msg).unwrap().freeze().slice(HEADER_LEN..);
         let back = Message::from_value(decode_value(&bytes, 64).unwrap()).unwrap();
-        prop_assert_eq!(back, Some(msg));
+        prop_assert_eq!(back, msg);
     }
 
     #[test]

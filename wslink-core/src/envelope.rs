@@ -86,12 +86,20 @@ pub enum EnvelopeError {
     /// The message is not a map.
     #[error("a wslink message must be a map, got {0}")]
     NotAMap(&'static str),
+    /// A map without an `id`: addressed to no one, so nobody can act on it.
+    #[error("a message without an id")]
+    NoId,
     /// `id` is present but not a string.
     #[error("the id must be a string, got {0}")]
     BadId(&'static str),
-    /// `method` is present but not a string.
-    #[error("the method must be a string, got {0}")]
-    BadMethod(&'static str),
+    /// `method` is present but not a string (the message can still be answered by id).
+    #[error("the method must be a string, got {kind}")]
+    BadMethod {
+        /// The message's id.
+        id: String,
+        /// What the method was instead.
+        kind: &'static str,
+    },
 }
 
 impl Message {
@@ -110,8 +118,8 @@ impl Message {
     ///   as `[]`, `kwargs` that is not a map as `{}` (as the reference does);
     /// * a map with `id` and no `method` is a [`Publication`] when the id is a valid
     ///   `publish:` id without an error, else a [`Response`] (a missing result is nil);
-    /// * a map without `id` is not addressed to anyone: `Ok(None)`.
-    pub fn from_value(value: Value) -> Result<Option<Message>, EnvelopeError> {
+    /// * a map without `id` is not addressed to anyone: [`EnvelopeError::NoId`].
+    pub fn from_value(value: Value) -> Result<Message, EnvelopeError> {
         let Value::Map(mut m) = value else {
             return Err(EnvelopeError::NotAMap(value.kind()));
         };
@@ -127,9 +135,9 @@ impl Message {
 
     /// Classifies the fields of an envelope (the rules of [`Message::from_value`]); for
     /// decoders that read the fields straight off the wire without building a map.
-    pub fn from_fields(fields: EnvelopeFields) -> Result<Option<Message>, EnvelopeError> {
+    pub fn from_fields(fields: EnvelopeFields) -> Result<Message, EnvelopeError> {
         let id = match fields.id {
-            None => return Ok(None),
+            None => return Err(EnvelopeError::NoId),
             Some(Value::Str(id)) => id,
             Some(other) => return Err(EnvelopeError::BadId(other.kind())),
         };
@@ -143,31 +151,34 @@ impl Message {
                     Some(Value::Map(kwargs)) => kwargs,
                     _ => Map::new(),
                 };
-                Ok(Some(Message::Request(Request {
+                Ok(Message::Request(Request {
                     id,
                     method,
                     args,
                     kwargs,
-                })))
+                }))
             }
-            Some(other) => Err(EnvelopeError::BadMethod(other.kind())),
+            Some(other) => Err(EnvelopeError::BadMethod {
+                id,
+                kind: other.kind(),
+            }),
             None => {
                 let error = fields.error.filter(|e| !e.is_nil());
                 let result = fields.result.unwrap_or_default();
                 if error.is_none() {
                     if let Id::Publish { topic, counter } = Id::parse(&id) {
-                        return Ok(Some(Message::Publication(Publication {
+                        return Ok(Message::Publication(Publication {
                             topic: topic.to_owned(),
                             counter,
                             data: result,
-                        })));
+                        }));
                     }
                 }
                 let outcome = match error {
                     Some(e) => Err(WireError::from_value(e)),
                     None => Ok(result),
                 };
-                Ok(Some(Message::Response(Response { id, outcome })))
+                Ok(Message::Response(Response { id, outcome }))
             }
         }
     }
@@ -208,27 +219,27 @@ mod tests {
     fn classifies_requests_responses_and_publications() {
         let req = map! { "wslink" => "1.0", "id" => "rpc:c1:0", "method" => "a.b", "args" => array![1], "kwargs" => map!{} };
         assert!(
-            matches!(Message::from_value(req), Ok(Some(Message::Request(r))) if r.method == "a.b" && r.args == vec![Value::Int(1)])
+            matches!(Message::from_value(req), Ok(Message::Request(r)) if r.method == "a.b" && r.args == vec![Value::Int(1)])
         );
 
         let publ = map! { "wslink" => "1.0", "id" => "publish:t.x:0", "result" => 5 };
         assert_eq!(
             Message::from_value(publ).unwrap(),
-            Some(Message::Publication(Publication {
+            Message::Publication(Publication {
                 topic: "t.x".into(),
                 counter: 0,
                 data: 5.into()
-            }))
+            })
         );
 
         let err = map! { "id" => "rpc:c1:0", "error" => map!{"code" => -32601, "message" => "m"} };
-        let Some(Message::Response(r)) = Message::from_value(err).unwrap() else {
+        let Message::Response(r) = Message::from_value(err).unwrap() else {
             panic!()
         };
         assert_eq!(r.outcome.unwrap_err().code, -32601);
 
         let nil = map! { "id" => "rpc:c1:0" };
-        let Some(Message::Response(r)) = Message::from_value(nil).unwrap() else {
+        let Message::Response(r) = Message::from_value(nil).unwrap() else {
             panic!()
         };
         assert_eq!(r.outcome, Ok(Value::Nil));
@@ -237,16 +248,19 @@ mod tests {
     #[test]
     fn lenient_where_the_reference_is_lenient() {
         let req = map! { "id" => "x", "method" => "m", "args" => "not a list", "kwargs" => 3 };
-        let Some(Message::Request(r)) = Message::from_value(req).unwrap() else {
+        let Message::Request(r) = Message::from_value(req).unwrap() else {
             panic!()
         };
         assert!(r.args.is_empty() && r.kwargs.is_empty());
-        assert_eq!(Message::from_value(map! { "method" => "m" }).unwrap(), None);
+        assert_eq!(
+            Message::from_value(map! { "method" => "m" }),
+            Err(EnvelopeError::NoId)
+        );
         // A publication with an invalid topic is just a response nobody waits for.
         let bad = map! { "id" => "publish:my-topic:0", "result" => 1 };
         assert!(matches!(
             Message::from_value(bad).unwrap(),
-            Some(Message::Response(_))
+            Message::Response(_)
         ));
     }
 
@@ -262,7 +276,10 @@ mod tests {
         );
         assert_eq!(
             Message::from_value(map! {"id" => "x", "method" => 1}),
-            Err(EnvelopeError::BadMethod("integer"))
+            Err(EnvelopeError::BadMethod {
+                id: "x".into(),
+                kind: "integer"
+            })
         );
     }
 
@@ -275,7 +292,7 @@ mod tests {
         let v = msg.clone().into_value();
         let keys: Vec<_> = v.as_map().unwrap().keys().cloned().collect();
         assert_eq!(keys, ["wslink", "id", "error"]);
-        assert_eq!(Message::from_value(v).unwrap(), Some(msg));
+        assert_eq!(Message::from_value(v).unwrap(), msg);
         let req = Message::Request(Request {
             id: "i".into(),
             method: "m".into(),

@@ -123,6 +123,7 @@ fn is_falsy(v: &Value) -> bool {
         Value::Bin(b) => b.is_empty(),
         Value::Array(a) => a.is_empty(),
         Value::Map(m) => m.is_empty(),
+        Value::Ext(_) => false,
     }
 }
 

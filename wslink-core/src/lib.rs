@@ -33,7 +33,7 @@
 //! });
 //! let value = request.clone().into_value();
 //! assert_eq!(value["method"], Value::from("test.add"));
-//! assert_eq!(Message::from_value(value).unwrap(), Some(request));
+//! assert_eq!(Message::from_value(value).unwrap(), request);
 //! # let _ = map! {};
 //! ```
 
@@ -58,6 +58,8 @@ pub use session::Session;
 pub use transport::{
     Close, CloseCode, FrameSink, FrameStream, Listener, PeerInfo, Transport, TransportError,
 };
-pub use value::{from_value, into_value, to_value, Map, Value, ValueError};
+pub use value::{
+    from_value, into_value, to_value, Ext, Map, Timestamp, TimestampError, Value, ValueError,
+};
 
 pub use bytes::Bytes;

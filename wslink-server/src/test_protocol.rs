@@ -92,6 +92,8 @@ fn python_type(v: &Value) -> &'static str {
         Value::Bin(_) => "bytes",
         Value::Array(_) => "list",
         Value::Map(_) => "dict",
+        Value::Ext(e) if e.tag == wslink_core::Timestamp::EXT_TYPE => "Timestamp",
+        Value::Ext(_) => "ExtType",
     }
 }
 

@@ -10,7 +10,8 @@ use serde::de::{
 };
 use serde::forward_to_deserialize_any;
 
-use super::{Map, Value};
+use super::ext::EXT_STRUCT_NAME;
+use super::{Ext, Map, Value};
 
 /// A value did not have the shape a Rust type expected (or could not be represented).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -163,6 +164,7 @@ impl Value {
             Value::Bin(b) => de::Unexpected::Bytes(b),
             Value::Array(_) => de::Unexpected::Seq,
             Value::Map(_) => de::Unexpected::Map,
+            Value::Ext(_) => de::Unexpected::Other("a msgpack extension"),
         }
     }
 
@@ -216,6 +218,14 @@ impl<'de> de::Deserializer<'de> for Value {
                 access.end()?;
                 Ok(out)
             }
+            // As the JS client shows an extension it does not know: `{type, data}`.
+            Value::Ext(Ext { tag, data }) => {
+                let entries = [("type", Value::Int(tag.into())), ("data", Value::Bin(data))];
+                let mut access = MapDeserializer::new(entries.into_iter());
+                let out = visitor.visit_map(&mut access)?;
+                access.end()?;
+                Ok(out)
+            }
         }
     }
 
@@ -241,10 +251,14 @@ impl<'de> de::Deserializer<'de> for Value {
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
+        name: &'static str,
         visitor: V,
     ) -> Result<V::Value, ValueError> {
-        visitor.visit_newtype_struct(self)
+        match self {
+            Value::Ext(Ext { tag, data }) if name == EXT_STRUCT_NAME => visitor
+                .visit_newtype_struct(Value::Array(vec![Value::Int(tag.into()), Value::Bin(data)])),
+            other => visitor.visit_newtype_struct(other),
+        }
     }
 
     fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, ValueError> {

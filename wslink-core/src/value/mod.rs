@@ -2,8 +2,9 @@
 //!
 //! wslink messages hold JSON-like data plus raw binary. [`Value`] models exactly that:
 //! nil, booleans, 64-bit integers (signed, and unsigned above `i64::MAX`), 64-bit floats,
-//! UTF-8 strings, binary as [`Bytes`] (shared, never re-encoded), arrays and string-keyed
-//! maps that keep insertion order (so encoded bytes match the reference peers).
+//! UTF-8 strings, binary as [`Bytes`] (shared, never re-encoded), arrays, string-keyed
+//! maps that keep insertion order (so encoded bytes match the reference peers), and msgpack
+//! extension values such as timestamps ([`Ext`], [`Timestamp`]; see [`ext`]).
 //!
 //! Handlers usually take and return ordinary Rust types; [`to_value`] and [`from_value`]
 //! convert through serde. Binary fields use [`Bytes`] (or `serde_bytes`):
@@ -23,6 +24,7 @@
 //! ```
 
 mod de;
+pub mod ext;
 mod ser;
 
 use std::fmt;
@@ -32,6 +34,7 @@ use bytes::Bytes;
 use indexmap::IndexMap;
 
 pub use de::{from_value, ValueError};
+pub use ext::{Ext, Timestamp, TimestampError};
 pub use ser::{into_value, to_value};
 
 /// A map with string keys that keeps insertion order.
@@ -59,6 +62,9 @@ pub enum Value {
     Array(Vec<Value>),
     /// A string-keyed map in insertion order.
     Map(Map),
+    /// A msgpack extension value (a JS `Date`, a Python `ExtType` or `Timestamp`), kept
+    /// as received so it goes back out as the same extension.
+    Ext(Ext),
 }
 
 static NIL: Value = Value::Nil;
@@ -75,6 +81,7 @@ impl Value {
             Value::Bin(_) => "binary",
             Value::Array(_) => "array",
             Value::Map(_) => "map",
+            Value::Ext(_) => "ext",
         }
     }
 
@@ -151,6 +158,19 @@ impl Value {
         }
     }
 
+    /// The extension value, if this is one.
+    pub fn as_ext(&self) -> Option<&Ext> {
+        match self {
+            Value::Ext(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The time, if this is a valid msgpack timestamp (extension type −1).
+    pub fn as_timestamp(&self) -> Option<Timestamp> {
+        self.as_ext().and_then(|e| Timestamp::try_from(e).ok())
+    }
+
     /// Looks up `key` in a map; `None` for a missing key or a value that is not a map.
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.as_map().and_then(|m| m.get(key))
@@ -215,6 +235,7 @@ impl fmt::Display for Value {
                 }
                 f.write_str("}")
             }
+            Value::Ext(e) => write!(f, "{e}"),
         }
     }
 }

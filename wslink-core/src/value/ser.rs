@@ -5,7 +5,8 @@ use std::any::Any;
 use bytes::Bytes;
 use serde::ser::{self, Serialize};
 
-use super::{Map, Value, ValueError};
+use super::ext::EXT_STRUCT_NAME;
+use super::{Ext, Map, Value, ValueError};
 
 impl Serialize for Value {
     fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -19,6 +20,7 @@ impl Serialize for Value {
             Value::Bin(b) => s.serialize_bytes(b),
             Value::Array(items) => s.collect_seq(items),
             Value::Map(map) => s.collect_map(map),
+            Value::Ext(e) => e.serialize(s),
         }
     }
 }
@@ -167,10 +169,24 @@ impl ser::Serializer for ValueSerializer {
     }
     fn serialize_newtype_struct<T: ?Sized + Serialize>(
         self,
-        _name: &'static str,
+        name: &'static str,
         value: &T,
     ) -> Result<Value, ValueError> {
-        value.serialize(self)
+        let inner = value.serialize(self)?;
+        if name != EXT_STRUCT_NAME {
+            return Ok(inner);
+        }
+        match inner {
+            Value::Array(mut parts) if parts.len() == 2 => {
+                let data = parts.pop();
+                let tag = parts.pop().and_then(|t| t.as_i64()).map(i8::try_from);
+                match (tag, data) {
+                    (Some(Ok(tag)), Some(Value::Bin(data))) => Ok(Value::Ext(Ext { tag, data })),
+                    _ => Err(ValueError::new("an extension is (i8 type, binary data)")),
+                }
+            }
+            _ => Err(ValueError::new("an extension is (i8 type, binary data)")),
+        }
     }
     fn serialize_newtype_variant<T: ?Sized + Serialize>(
         self,
