@@ -9,7 +9,7 @@
 //! new link, and subscriptions keep receiving, since wslink subscriptions live in the
 //! client only.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use foldhash::fast::RandomState as FastHash;
 use std::future::Future;
@@ -20,10 +20,10 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, oneshot, watch};
 use wslink_core::id::{is_valid_topic, rpc_id, HELLO_ID, HELLO_METHOD};
+use wslink_core::inbound::{self, Discard, InboundStats, Verdict};
 use wslink_core::{
     from_value, map, ClientId, Close, CloseCode, Codec, CodecError, DecodeLimits, Decoder, Encoded,
-    EnvelopeError, FrameSink, FrameStream, Map, Message, Request, Transport, TransportError, Value,
-    WireError,
+    FrameSink, FrameStream, Map, Message, Request, Transport, TransportError, Value, WireError,
 };
 
 use crate::error::ClientError;
@@ -149,7 +149,15 @@ struct Inner {
     next_link: AtomicU64,
     lost: Mutex<Option<mpsc::Sender<()>>>,
     config: ClientConfig,
+    /// Inbound frames that gave nothing to act on (see [`wslink_core::inbound`]).
+    inbound: InboundStats,
+    /// Topics whose unwanted publications were logged once (bounded).
+    unwanted_topics: Mutex<HashSet<String>>,
 }
+
+/// How many topics without a subscriber are named in the log before the client only
+/// counts their publications.
+const UNWANTED_TOPICS_LOGGED: usize = 64;
 
 impl Inner {
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -162,13 +170,63 @@ impl Inner {
                 Some((_, tx)) => {
                     let _ = tx.send(r.outcome);
                 }
-                None => tracing::debug!(id = %r.id, "response for no pending call"),
+                None => {
+                    // Late (its call timed out) or never asked for.
+                    self.inbound.count(Discard::Unexpected);
+                    if self.inbound.worth_logging() {
+                        tracing::warn!(id = %r.id, "ignoring a response that no call waits for");
+                    }
+                }
             },
             Message::Publication(p) => {
-                self.topics.deliver(&p.topic, p.data);
+                if self.topics.deliver(&p.topic, p.data).is_none() {
+                    self.unwanted_publication(&p.topic);
+                }
             }
             Message::Request(r) => {
-                tracing::debug!(method = %r.method, "ignoring a request sent by the server")
+                self.inbound.count(Discard::Unexpected);
+                if self.inbound.worth_logging() {
+                    tracing::warn!(method = %r.method, "ignoring a request sent by the server");
+                }
+            }
+        }
+    }
+
+    /// A publication on a topic nobody here subscribed to: servers broadcast, so this is
+    /// normal; it is counted, and its topic named in the log the first time.
+    fn unwanted_publication(&self, topic: &str) {
+        self.inbound.count(Discard::Unexpected);
+        let mut named = self
+            .unwanted_topics
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if named.len() < UNWANTED_TOPICS_LOGGED && named.insert(topic.to_owned()) {
+            tracing::info!(
+                topic,
+                "publications on this topic have no subscriber here: counted, not delivered"
+            );
+        }
+    }
+
+    /// Logs, counts and judges a frame that decoded to nothing to act on (the policy of
+    /// [`wslink_core::inbound`], shared with the server); `false` when the link must
+    /// close.
+    fn discard(&self, error: CodecError) -> bool {
+        let reason = error.to_string();
+        let (class, verdict) = inbound::judge(error);
+        self.inbound.count(class);
+        match verdict {
+            Verdict::Ignore | Verdict::Answer { .. } => {
+                if self.inbound.worth_logging() {
+                    tracing::warn!(%class, reason, "ignoring a message from the server");
+                }
+                true
+            }
+            Verdict::Close(close) => {
+                // Which call the bad message answered is unknown: fail the link's calls
+                // rather than leave one waiting forever.
+                tracing::warn!(%class, reason, close_code = %close.code, "closing: the server sent an undecodable message");
+                false
             }
         }
     }
@@ -515,6 +573,8 @@ impl<C: Codec> ClientBuilder<C> {
             next_link: AtomicU64::new(0),
             lost: Mutex::new(None),
             config,
+            inbound: InboundStats::default(),
+            unwanted_topics: Mutex::default(),
         })
     }
 
@@ -650,6 +710,13 @@ impl Client {
             .subscribe(topic, inner.config.subscription_capacity))
     }
 
+    /// Frames from the server that gave nothing to act on, per class (each was also
+    /// logged; see [`wslink_core::inbound`]): unwanted publications, late responses,
+    /// undecodable messages.
+    pub fn inbound_stats(&self) -> &InboundStats {
+        &self.inner().inbound
+    }
+
     /// `true` once the client is closed for good.
     pub fn is_closed(&self) -> bool {
         self.inner().state().closed
@@ -744,16 +811,11 @@ async fn read_loop<S: FrameStream>(
         };
         match decoder.decode(frame) {
             Ok(Some(message)) => inner.dispatch(message),
-            Ok(None) => {}
-            Err(CodecError::UnexpectedFrame(kind)) => tracing::warn!("ignoring a {kind} frame"),
-            Err(CodecError::Envelope(e @ EnvelopeError::NotAMap(_))) => {
-                tracing::warn!(error = %e, "ignoring a message that is not a map")
-            }
+            Ok(None) => {} // a chunk of a message still incomplete
             Err(e) => {
-                // Which call the bad message answered is unknown: fail the link's calls
-                // rather than leave one waiting forever.
-                tracing::warn!(error = %e, "closing: the server sent an undecodable message");
-                break;
+                if !inner.discard(e) {
+                    break;
+                }
             }
         }
     }

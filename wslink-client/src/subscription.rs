@@ -55,16 +55,12 @@ impl Topics {
         }
     }
 
-    /// Hands a publication to the subscribers of `topic`; returns how many got it.
-    pub(crate) fn deliver(&self, topic: &str, data: Value) -> usize {
+    /// Hands a publication to the subscribers of `topic`; returns how many got it, or
+    /// `None` when nobody subscribed to it.
+    pub(crate) fn deliver(&self, topic: &str, data: Value) -> Option<usize> {
         let slots = self.lock();
-        let Some(subscribers) = slots.get(topic) else {
-            return 0;
-        };
         // Each subscriber but the last gets a copy; the last gets the value itself.
-        let Some((last, others)) = subscribers.split_last() else {
-            return 0;
-        };
+        let (last, others) = slots.get(topic)?.split_last()?;
         let offer = |slot: &Slot, value: Value| match slot.tx.try_send(value) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
@@ -78,7 +74,7 @@ impl Topics {
             .iter()
             .map(|slot| usize::from(offer(slot, data.clone())))
             .sum();
-        copies + usize::from(offer(last, data))
+        Some(copies + usize::from(offer(last, data)))
     }
 
     /// Ends every subscription (their streams return `None` once drained).
@@ -156,9 +152,9 @@ mod tests {
         assert_eq!(a.lagged(), 1);
         assert_eq!(b.lagged(), 0);
         drop(b);
-        assert_eq!(topics.deliver("t", Value::Nil), 1);
+        assert_eq!(topics.deliver("t", Value::Nil), Some(1));
         drop(a);
-        assert_eq!(topics.deliver("t", Value::Nil), 0);
+        assert_eq!(topics.deliver("t", Value::Nil), None);
         assert!(topics.lock().is_empty());
     }
 

@@ -41,6 +41,7 @@ pub mod codec;
 pub mod envelope;
 pub mod error;
 pub mod id;
+pub mod inbound;
 pub mod memory;
 pub mod pubsub;
 pub mod router;

@@ -4,8 +4,10 @@
 //! before the next frame is read, so the pre-auth size limit is lifted exactly when the
 //! hello succeeds. Other calls run as their own tasks, up to `max_in_flight` at once, and
 //! their replies may leave in any order (ids correlate them). A writer task drains the
-//! connection's [`Outbox`]. Protocol errors close the connection with the matching close
-//! code and a log line; nothing else is affected.
+//! connection's [`Outbox`]. A frame that gives nothing to act on is handled by the policy
+//! of [`wslink_core::inbound`], shared with the client: logged, counted, answered with an
+//! error when it carries an id, and, for a stream that cannot be trusted any more, closed
+//! with the matching close code. Nothing else is affected.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,10 +17,11 @@ use tokio::sync::{watch, Semaphore};
 use tower::ServiceExt;
 use tracing::Instrument;
 use wslink_core::id::Id;
+use wslink_core::inbound::{self, close_reason, Discard, InboundStats, Verdict};
 use wslink_core::{
-    BoxCallService, Call, CallKind, ClientId, Close, CloseCode, CodecError, Decoder, EnvelopeError,
-    FrameSink, FrameStream, Generation, Message, PubSub, Request, Response, RpcError, Session,
-    Transport, TransportError, Value,
+    BoxCallService, Call, CallKind, ClientId, Close, CloseCode, CodecError, Decoder, FrameSink,
+    FrameStream, Generation, Message, PubSub, Request, Response, RpcError, Session, Transport,
+    TransportError, Value,
 };
 
 use crate::codecs::Codecs;
@@ -33,6 +36,8 @@ pub(crate) struct Shared {
     pub(crate) hub: Arc<Hub>,
     pub(crate) config: ServerConfig,
     pub(crate) shutdown: watch::Receiver<bool>,
+    /// Discarded inbound frames over all connections.
+    pub(crate) inbound: Arc<InboundStats>,
 }
 
 /// Runs one connection to its end.
@@ -74,6 +79,7 @@ async fn serve<T: Transport>(shared: Arc<Shared>, transport: T, session: Arc<Ses
     let pubsub: Arc<dyn PubSub> = shared.hub.clone();
     let mut shutdown = shared.shutdown.clone();
     let mut writer_done = false;
+    let discarded = InboundStats::default();
     let hello_deadline = async {
         match shared.config.hello_timeout {
             Some(limit) => tokio::time::sleep(limit).await,
@@ -114,7 +120,7 @@ async fn serve<T: Transport>(shared: Arc<Shared>, transport: T, session: Arc<Ses
                     TransportError::TooLarge(_) => CloseCode::TOO_BIG,
                     _ => CloseCode::PROTOCOL_ERROR,
                 };
-                break Close::new(code, truncate_reason(&e.to_string()));
+                break Close::new(code, close_reason(&e.to_string()));
             }
         };
         let decoder = match &mut decoder {
@@ -137,28 +143,18 @@ async fn serve<T: Transport>(shared: Arc<Shared>, transport: T, session: Arc<Ses
         };
         let message = match decoder.decode(frame) {
             Ok(Some(message)) => message,
-            Ok(None) => continue,
-            Err(CodecError::UnexpectedFrame(kind)) => {
-                tracing::warn!(
-                    "ignoring a {kind} frame: this server speaks {:?}",
-                    session.generation()
-                );
-                continue;
-            }
-            Err(CodecError::Envelope(e @ EnvelopeError::NotAMap(_))) => {
-                tracing::warn!(error = %e, "ignoring a message that is not a map");
-                continue;
-            }
-            Err(e) => {
-                let code = e.close_code();
-                tracing::warn!(error = %e, close_code = %code, "closing: protocol error");
-                break Close::new(code, truncate_reason(&e.to_string()));
-            }
+            Ok(None) => continue, // a chunk of a message still incomplete
+            Err(e) => match discard(&shared, &outbox, &session, &discarded, e) {
+                Some(close) => break close,
+                None => continue,
+            },
         };
         let request = match message {
             Message::Request(request) => request,
             Message::Response(Response { id, .. }) => {
                 // An id without a method: the reference tears the connection down; answer.
+                count(&shared, &discarded, Discard::Unexpected);
+                tracing::debug!(%id, "answering a message with an id but no method");
                 let error = if session.is_authenticated() {
                     RpcError::MethodNotFound
                 } else {
@@ -176,7 +172,10 @@ async fn serve<T: Transport>(shared: Arc<Shared>, transport: T, session: Arc<Ses
                 continue;
             }
             Message::Publication(p) => {
-                tracing::warn!(topic = %p.topic, "ignoring a publication sent by a client");
+                count(&shared, &discarded, Discard::Unexpected);
+                if discarded.worth_logging() {
+                    tracing::warn!(topic = %p.topic, "ignoring a publication sent by a client");
+                }
                 continue;
             }
         };
@@ -260,7 +259,51 @@ async fn serve<T: Transport>(shared: Arc<Shared>, transport: T, session: Arc<Ses
             writer.abort();
         }
     }
-    tracing::debug!(code = %close.code, "disconnected");
+    tracing::debug!(code = %close.code, discarded = %discarded, "disconnected");
+}
+
+fn count(shared: &Shared, connection: &InboundStats, class: Discard) {
+    connection.count(class);
+    shared.inbound.count(class);
+}
+
+/// The inbound policy (see [`wslink_core::inbound`]) for a frame that decoded to nothing
+/// to act on: log it, count it, answer it if it carries an id; `Some` when the
+/// connection must close.
+fn discard(
+    shared: &Shared,
+    outbox: &Outbox,
+    session: &Session,
+    connection: &InboundStats,
+    error: CodecError,
+) -> Option<Close> {
+    let reason = error.to_string();
+    let (class, verdict) = inbound::judge(error);
+    count(shared, connection, class);
+    let log = connection.worth_logging();
+    match verdict {
+        Verdict::Ignore => {
+            if log {
+                tracing::warn!(%class, reason, counts = %connection, "ignoring an inbound message");
+            }
+            None
+        }
+        Verdict::Answer { id, error } => {
+            if log {
+                tracing::warn!(%class, reason, %id, "answering an invalid request with an error");
+            }
+            let response = Response {
+                id,
+                outcome: Err(error),
+            };
+            send_response(shared, outbox, session.generation(), response, "", false);
+            None
+        }
+        Verdict::Close(close) => {
+            tracing::warn!(%class, reason, close_code = %close.code, "closing: protocol error");
+            Some(close)
+        }
+    }
 }
 
 /// Encodes and queues a reply; a result that cannot be encoded becomes -32002.
@@ -273,10 +316,30 @@ fn send_reply(
     result: Result<Value, RpcError>,
     wake_writer: bool,
 ) {
+    let outcome = result.map_err(|e| e.to_wire(method, shared.config.error_detail));
+    let response = Response { id, outcome };
+    send_response(
+        shared,
+        outbox,
+        session_generation,
+        response,
+        method,
+        wake_writer,
+    );
+}
+
+/// Encodes and queues a response; a result that cannot be encoded becomes -32002.
+fn send_response(
+    shared: &Shared,
+    outbox: &Outbox,
+    session_generation: Generation,
+    response: Response,
+    method: &str,
+    wake_writer: bool,
+) {
     let detail = shared.config.error_detail;
     let max_frame = shared.config.max_frame_size;
-    let outcome = result.map_err(|e| e.to_wire(method, detail));
-    let mut message = Message::Response(Response { id, outcome });
+    let mut message = Message::Response(response);
     let Some(codec) = shared.codecs.get(session_generation) else {
         tracing::error!(
             ?session_generation,
@@ -346,27 +409,5 @@ async fn write_loop<S: FrameSink>(mut sink: S, outbox: Arc<Outbox>, keepalive: O
             outbox.abort(Close::new(CloseCode::NORMAL, ""));
             return;
         }
-    }
-}
-
-/// A WebSocket close reason holds at most 123 bytes.
-fn truncate_reason(reason: &str) -> String {
-    let mut end = reason.len().min(123);
-    while !reason.is_char_boundary(end) {
-        end -= 1;
-    }
-    reason[..end].to_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn close_reasons_fit_a_close_frame() {
-        let long = "é".repeat(100);
-        let r = truncate_reason(&long);
-        assert!(r.len() <= 123 && long.starts_with(&r));
-        assert_eq!(truncate_reason("short"), "short");
     }
 }

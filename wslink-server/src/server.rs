@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::watch;
 use tower::{Layer, Service};
+use wslink_core::inbound::InboundStats;
 use wslink_core::{
     into_value, BoxCallService, Call, ClientId, Close, CloseCode, Codec, CodecError, DecodeLimits,
     Generation, Listener, Message, PubSub, PublishError, RpcError, Target, Transport, Value,
@@ -227,9 +228,11 @@ impl ServerBuilder {
             })
         };
         let hub = Arc::new(Hub::new(encoder, config.slow_client));
+        let inbound = Arc::new(InboundStats::default());
         let handle = ServerHandle {
             hub: hub.clone(),
             shutdown: Arc::new(shutdown_tx),
+            inbound: inbound.clone(),
         };
         let router = self
             .router
@@ -246,6 +249,7 @@ impl ServerBuilder {
                 hub,
                 config,
                 shutdown: shutdown_rx,
+                inbound,
             }),
             handle,
         }
@@ -306,6 +310,7 @@ fn exit_methods(handle: ServerHandle, policy: ExitPolicy) -> Router {
 pub struct ServerHandle {
     hub: Arc<Hub>,
     shutdown: Arc<watch::Sender<bool>>,
+    inbound: Arc<InboundStats>,
 }
 
 impl ServerHandle {
@@ -365,6 +370,12 @@ impl ServerHandle {
     /// Authenticated connections.
     pub fn authenticated_count(&self) -> usize {
         self.hub.authenticated_count(None)
+    }
+
+    /// Inbound frames that gave nothing to act on, per class, over all connections so
+    /// far (each was also logged; see [`wslink_core::inbound`]).
+    pub fn inbound_stats(&self) -> &InboundStats {
+        &self.inbound
     }
 }
 
