@@ -14,10 +14,17 @@ targets=("$@")
 for target in "${targets[@]}"; do
   echo "fuzz: $target for ${seconds}s"
   mkdir -p "corpus/$target"
+  log="$(mktemp)"
+  status=0
   RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" -s none "corpus/$target" -- \
-    -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 2>&1 |
-    grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|==|SUMMARY|Done)|panicked|ERROR' || true
-  # cargo fuzz exits non-zero on a crash; PIPESTATUS keeps that visible.
-  [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "fuzz: $target FAILED"; exit 1; }
+    -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1 || status=$?
+  grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|==|SUMMARY|Done)|panicked|ERROR' "$log" || true
+  # A crash makes cargo fuzz exit non-zero: that fails the run, with the fuzzer's story.
+  if [ "$status" -ne 0 ]; then
+    tail -n 60 "$log"
+    echo "fuzz: $target FAILED (artifacts in fuzz/artifacts/$target)"
+    exit 1
+  fi
+  rm -f "$log"
 done
 echo "fuzz: all targets ran clean"

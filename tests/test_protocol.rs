@@ -19,7 +19,11 @@ async fn echo_gives_extensions_back_as_extensions() {
     // Ours also keeps the reserved negative types (Python refuses them).
     let reserved = wslink::Ext::new(-128, wslink::Bytes::from_static(b"r"));
     let got = client
-        .call("test.echo", vec![reserved.clone().into()], wslink::Map::new())
+        .call(
+            "test.echo",
+            vec![reserved.clone().into()],
+            wslink::Map::new(),
+        )
         .await
         .unwrap();
     assert_eq!(got, wslink::Value::Ext(reserved));

@@ -6,7 +6,7 @@ mod support;
 use proptest::prelude::*;
 use rand::SeedableRng;
 use support::any_encoding::encode_any;
-use support::rmpv_model::{expected, same};
+use support::rmpv_model::{agree, expected, same};
 use wslink_codec_msgpack::{decode_message, decode_value};
 use wslink_core::{Bytes, Ext, Map, Message, Value};
 
@@ -53,6 +53,20 @@ fn request() -> impl Strategy<Value = Value> {
         })
 }
 
+#[test]
+fn the_reserved_byte_is_refused_where_rmpv_reads_nil() {
+    let bytes = [0x92, 0x01, 0xc1];
+    assert!(expected(&bytes, DEPTH).is_some(), "rmpv reads 0xc1 as nil");
+    let ours = decode_value(&Bytes::copy_from_slice(&bytes), DEPTH);
+    assert!(ours.is_err());
+    assert!(agree(&bytes, &ours, DEPTH));
+    // The exception covers only an offset that holds 0xc1.
+    let elsewhere = Err(wslink_core::CodecError::Malformed(
+        "reserved byte 0xc1 at offset 1".into(),
+    ));
+    assert!(!agree(&bytes, &elsewhere, DEPTH));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -79,13 +93,11 @@ proptest! {
     fn arbitrary_bytes_decode_exactly_when_rmpv_says_they_should(
         bytes in proptest::collection::vec(any::<u8>(), 0..64),
     ) {
-        let ours = decode_value(&Bytes::from(bytes.clone()), DEPTH).ok();
-        let theirs = expected(&bytes, DEPTH);
-        let agree = match (&ours, &theirs) {
-            (Some(a), Some(b)) => same(a, b),
-            (None, None) => true,
-            _ => false,
-        };
-        prop_assert!(agree, "ours {ours:?}, rmpv {theirs:?} for {bytes:02x?}");
+        let ours = decode_value(&Bytes::from(bytes.clone()), DEPTH);
+        prop_assert!(
+            agree(&bytes, &ours, DEPTH),
+            "ours {ours:?}, rmpv {:?} for {bytes:02x?}",
+            expected(&bytes, DEPTH)
+        );
     }
 }

@@ -7,6 +7,10 @@
 //! their text, binary keys their lossy UTF-8, and array, map or extension keys are refused;
 //! a later duplicate key replaces the value of the first but keeps its place; at most
 //! `max_depth` arrays and maps nest.
+//!
+//! One known difference is rmpv's, not ours: rmpv reads the byte 0xc1, which msgpack
+//! reserves ("never used"), as nil. Ours refuses it, naming its offset;
+//! [`agree`] accepts that disagreement only where the offset does hold 0xc1.
 
 use wslink_core::{Bytes, Ext, Map, Value};
 
@@ -82,4 +86,27 @@ pub(crate) fn same(a: &Value, b: &Value) -> bool {
         }
         _ => a == b,
     }
+}
+
+/// Whether our decoder's outcome for `bytes` is the one the model expects.
+pub(crate) fn agree(
+    bytes: &[u8],
+    ours: &Result<Value, wslink_core::CodecError>,
+    max_depth: usize,
+) -> bool {
+    match (ours, expected(bytes, max_depth)) {
+        (Ok(a), Some(b)) => same(a, &b),
+        (Err(_), None) => true,
+        (Err(e), Some(_)) => refused_a_reserved_byte(&e.to_string(), bytes),
+        (Ok(_), None) => false,
+    }
+}
+
+/// Our error names a reserved byte 0xc1 at an offset that holds one.
+fn refused_a_reserved_byte(error: &str, bytes: &[u8]) -> bool {
+    const SAYS: &str = "reserved byte 0xc1 at offset ";
+    error
+        .split_once(SAYS)
+        .and_then(|(_, rest)| rest.parse::<usize>().ok())
+        .is_some_and(|at| bytes.get(at) == Some(&0xc1))
 }
