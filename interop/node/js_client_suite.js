@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// Runs the cases of shared/spec/TEST-PROTOCOL.md with the REAL npm wslink client
+// Runs the cases of the test protocol (docs/test-protocol.md) with the REAL npm wslink client
 // against any test-protocol server (Rust or Python), using node's test runner.
 //
 //   node js_client_suite.js URL [--gen 2|1] [--secret S] [options]

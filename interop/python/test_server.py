@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Test-protocol server built on the real PyPI ``wslink`` package.
 
-Implements the methods of shared/spec/TEST-PROTOCOL.md (``test.*``) and the chat
+Implements the methods of docs/test-protocol.md (``test.*``) and the chat
 example methods (``wslink.say.hello`` / ``wslink.start.talking`` /
 ``wslink.stop.talking``). The same file runs unchanged under wslink 2.x and 1.x;
 the only difference is how binary results leave the server:

@@ -1,5 +1,5 @@
-//! The frames of PROTOCOL.md §9, pinned: what the Python server and the JS client write
-//! and read.
+//! The 1.x frames (docs/protocol.md#1x-framing), pinned: what the Python server and the JS
+//! client write and read.
 
 use wslink_codec_json::{JsonCodec, Style};
 use wslink_core::{
@@ -86,7 +86,8 @@ fn hello_failure_as_the_python_server_writes_it() {
     );
 }
 
-/// §9.2 **[observed]**: `return {"blob": addAttachment(b"\x00\x01\x02"), "n": 3}`.
+/// What the Python 1.x server sends, seen on the wire, for
+/// `return {"blob": addAttachment(b"\x00\x01\x02"), "n": 3}` (docs/protocol.md#attachments).
 #[test]
 fn result_with_one_attachment() {
     let result = Message::Response(Response {

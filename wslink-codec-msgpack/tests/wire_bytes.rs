@@ -1,4 +1,5 @@
-//! The bytes of PROTOCOL.md §8.6, pinned: what the Python and JS peers write.
+//! Worked 2.x examples (docs/protocol.md#2x-framing), pinned byte for byte: what the Python
+//! and JS peers write.
 
 use wslink_codec_msgpack::{chunk, encode_message, MsgpackCodec};
 use wslink_core::{

@@ -10,8 +10,8 @@
 //! | anything else | static files from `content` (`index.html` for folders), else 404 |
 //!
 //! `<id>` may follow one or more slashes (the JS `ProcessLauncher` builds
-//! `endPoint + "/" + id`, doubling the slash of the default endpoint, L9). With a
-//! shared token configured, the API routes (not the static files) require
+//! `endPoint + "/" + id`, doubling the slash of the default endpoint; docs/known-issues.md
+//! L9). With a shared token configured, the API routes (not the static files) require
 //! `Authorization: Bearer <token>` and answer 401 otherwise; the JS client sends it
 //! when the SmartConnect config has `headers: {Authorization: "Bearer …"}`.
 

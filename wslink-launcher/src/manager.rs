@@ -15,8 +15,8 @@
 //! `process.rs`), which removes the record, returns the port and rewrites the proxy
 //! file. So a session that is stopped, timed out, or whose server simply exited (idle
 //! timeout, crash) gives its port back at once — not on the next POST as in the
-//! reference (L8). [`SessionManager::stop`] and [`SessionManager::shutdown`] just kill
-//! and wait for that hook.
+//! reference (docs/known-issues.md L8). [`SessionManager::stop`] and
+//! [`SessionManager::shutdown`] just kill and wait for that hook.
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -7,7 +7,7 @@
 //! 2. **merge the template values**: `properties` first; then the client's fields,
 //!    except that a name already defined by `properties` keeps the configured value
 //!    unless it is listed in `configuration.client_settable` (the reference lets the
-//!    client override any property, KNOWN-ISSUES S7); then the launcher's own values,
+//!    client override any property, docs/known-issues.md S7); then the launcher's own values,
 //!    which the client can never replace: `id`, `host`, `port`, `secret` (the client's
 //!    `secret` is used only when `"secret"` is client-settable) and `sessionURL`;
 //! 3. **template** `sessionURL`, then each `cmd` element and each `sessionData` string
@@ -15,7 +15,7 @@
 //! 4. shape the **response**: the names in `fields`, then `id`, `sessionURL`,
 //!    `sessionManagerURL` when the client sent one, the `sessionData` entries, and
 //!    `secret` when the command line uses it — as a whole argument or inside one such
-//!    as `--authKey=${secret}` (the reference only saw whole arguments, L7).
+//!    as `--authKey=${secret}` (the reference only saw whole arguments, docs/known-issues.md L7).
 //!
 //! The response never contains `cmd`. [`Session::public_record`] (what DELETE returns)
 //! also leaves out `secret`.
