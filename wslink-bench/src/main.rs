@@ -13,6 +13,7 @@
 //! their CPU time (`/proc/PID/stat`) and memory (`VmRSS`, `VmHWM`) are theirs alone.
 
 mod phases;
+mod protocol;
 mod raw;
 mod report;
 mod sys;
@@ -76,7 +77,7 @@ struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     json: Option<PathBuf>,
     /// The repository (for interop/ and the Python server).
-    #[arg(long, default_value = env!("CARGO_MANIFEST_DIR"))]
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/.."))]
     repo: PathBuf,
     /// The secret of the servers the tool starts.
     #[arg(long, default_value = "wslink-secret")]
@@ -199,7 +200,7 @@ async fn serve(
             .await
             .map_err(|e| e.to_string()),
         Which::Rust => {
-            use wslink::server::{test_protocol, Server};
+            use wslink::server::Server;
             use wslink::ws::WsListener;
             let listener = WsListener::bind(("127.0.0.1", port), options)
                 .await
@@ -207,7 +208,7 @@ async fn serve(
             println!("READY ws://{}/ws", listener.local_addr());
             Server::builder()
                 .secret(secret)
-                .router(test_protocol::router())
+                .router(protocol::router())
                 .build()
                 .serve(listener)
                 .await;
@@ -443,9 +444,7 @@ async fn bench(cli: Cli, nofile: u64) -> Result<(), String> {
             ];
             if let Some(backend) = cli.also_backend {
                 if !backend.is_available() {
-                    return Err(format!(
-                        "--also-backend {backend}: this build lacks it (cargo run --features {backend} …)"
-                    ));
+                    return Err(format!("--also-backend {backend}: this build lacks it"));
                 }
                 let flag = format!("--backend={backend}");
                 servers.push(("rust-fws", "rust", Kind::Wslink, Some(flag.clone()), None));
