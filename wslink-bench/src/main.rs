@@ -4,7 +4,8 @@
 //! wslink-bench                       # our server and the raw baseline, one table
 //! wslink-bench --compare             # … and the Python reference server (wslink 2.x)
 //! wslink-bench --quick               # tiny counts (CI smoke)
-//! wslink-bench --pin-client 0 --pin-server 1 --json out.json
+//! wslink-bench --pin-client 0 --pin-server 1 --json out.json --chart out.svg
+//! wslink-bench --chart-from out.json --chart out.svg    # redraw a saved run
 //! wslink-bench run --url ws://127.0.0.1:8080/ws [--server-pid PID] [--raw-url URL] [--raw-1w-url URL]
 //! wslink-bench serve rust|raw [--one-write] --port 0    # what the tool spawns
 //! ```
@@ -12,8 +13,10 @@
 //! Servers run as separate processes (the tool spawns itself, or the Python server), so
 //! their CPU time (`/proc/PID/stat`) and memory (`VmRSS`, `VmHWM`) are theirs alone.
 
+mod chart;
 mod phases;
 mod protocol;
+mod ratios;
 mod raw;
 mod report;
 mod sys;
@@ -76,6 +79,13 @@ struct Cli {
     /// Also write the table as JSON to FILE.
     #[arg(long, global = true, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Also draw the results as a chart (SVG) to FILE: each server's figures as ratios
+    /// to the raw baseline's and to Python's.
+    #[arg(long, global = true, value_name = "FILE")]
+    chart: Option<PathBuf>,
+    /// Measure nothing: draw the chart (`--chart`) of a report written with `--json`.
+    #[arg(long, value_name = "FILE", requires = "chart")]
+    chart_from: Option<PathBuf>,
     /// The repository (for interop/ and the Python server).
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/.."))]
     repo: PathBuf,
@@ -143,6 +153,18 @@ enum Which {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let (Some(input), Some(output)) = (&cli.chart_from, &cli.chart) {
+        return match chart::from_file(input, output) {
+            Ok(()) => {
+                eprintln!("wrote {}", output.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("wslink-bench: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let serving = matches!(cli.command, Some(Cmd::Serve { .. }));
     let nofile = sys::raise_nofile();
     if !serving {
@@ -513,8 +535,14 @@ async fn bench(cli: Cli, nofile: u64) -> Result<(), String> {
     };
     let table = report::Table::build(&results, &env);
     println!("{}", table.markdown());
+    let report = table.json();
     if let Some(path) = &cli.json {
-        std::fs::write(path, table.json()).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+        std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    if let Some(path) = &cli.chart {
+        chart::write(&report, path)?;
         eprintln!("wrote {}", path.display());
     }
     drop(spawned);
