@@ -15,6 +15,8 @@
 
 mod chart;
 mod phases;
+mod plan;
+mod progress;
 mod protocol;
 mod ratios;
 mod raw;
@@ -28,7 +30,9 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use phases::{Kind, Plan, Results, Target};
+use phases::{Kind, Results, Target};
+use plan::Plan;
+use progress::Progress;
 
 #[derive(Parser)]
 #[command(
@@ -237,6 +241,35 @@ async fn serve(
             Ok(())
         }
     }
+}
+
+/// Runs the plan against each target in turn, showing how far it has got.
+async fn measure(targets: &[Target], plan: &Plan) -> Result<Vec<(Target, Results)>, String> {
+    let progress = Progress::new(targets.len());
+    let mut results = Vec::new();
+    for t in targets {
+        progress.line(&format!(
+            "measuring {} at {} (pid {:?})",
+            t.name, t.url, t.pid
+        ));
+        let steps = plan.steps(t.only);
+        let phases = progress.server(&t.name, steps.len());
+        let started = std::time::Instant::now();
+        // On a worker thread, not in `block_on`'s thread: the client's own tasks run on the
+        // workers, and a measuring loop elsewhere would add a cross-thread wake-up to each
+        // round trip that the raw baseline (no tasks of its own) does not pay.
+        let (target, phase_plan, handle) = (t.clone(), plan.clone(), phases.clone());
+        let r =
+            tokio::spawn(
+                async move { phases::run_all(&target, &phase_plan, &steps, &handle).await },
+            )
+            .await
+            .map_err(|e| format!("{}: {e}", t.name))?;
+        progress.server_done(&phases, started.elapsed().as_secs_f64());
+        results.push((t.clone(), r));
+    }
+    progress.finish();
+    Ok(results)
 }
 
 /// The phases measured on the one-write raw baseline: those where batching writes matters.
@@ -506,24 +539,7 @@ async fn bench(cli: Cli, nofile: u64) -> Result<(), String> {
             }
         }
     }
-    let mut results: Vec<(Target, Results)> = Vec::new();
-    for t in &targets {
-        eprintln!("measuring {} at {} (pid {:?})", t.name, t.url, t.pid);
-        let started = std::time::Instant::now();
-        // On a worker thread, not in `block_on`'s thread: the client's own tasks run on the
-        // workers, and a measuring loop elsewhere would add a cross-thread wake-up to each
-        // round trip that the raw baseline (no tasks of its own) does not pay.
-        let (target, phase_plan) = (t.clone(), plan.clone());
-        let r = tokio::spawn(async move { phases::run_all(&target, &phase_plan).await })
-            .await
-            .map_err(|e| format!("{}: {e}", t.name))?;
-        eprintln!(
-            "  {} done in {:.1} s",
-            t.name,
-            started.elapsed().as_secs_f64()
-        );
-        results.push((t.clone(), r));
-    }
+    let results = measure(&targets, &plan).await?;
     let env = report::Env {
         nofile,
         pin_client: cli.pin_client.clone(),
