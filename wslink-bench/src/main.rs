@@ -14,6 +14,7 @@
 //! their CPU time (`/proc/PID/stat`) and memory (`VmRSS`, `VmHWM`) are theirs alone.
 
 mod chart;
+mod cli;
 mod phases;
 mod plan;
 mod progress;
@@ -21,139 +22,18 @@ mod protocol;
 mod ratios;
 mod raw;
 mod report;
+mod spawn;
 mod sys;
+mod targets;
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, ExitCode, Stdio};
-use std::time::Duration;
+use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::Parser;
 
-use phases::{Kind, Results, Target};
+use cli::{Cli, Cmd, Which};
+use phases::{Results, Target};
 use plan::Plan;
 use progress::Progress;
-
-#[derive(Parser)]
-#[command(
-    name = "wslink-bench",
-    about = "Load tool for wslink servers (test protocol), with a raw WebSocket baseline"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Option<Cmd>,
-    /// Also start the Python reference server (PyPI wslink 2.x, interop/) and compare.
-    #[arg(long)]
-    compare: bool,
-    /// Tiny counts and durations (CI smoke; well under a minute).
-    #[arg(long, global = true)]
-    quick: bool,
-    /// Seconds per phase (default 2, or 0.25 with --quick).
-    #[arg(long, global = true)]
-    secs: Option<f64>,
-    /// Idle connections to open in the scale phase (default 10000, 300 with --quick).
-    #[arg(long, global = true)]
-    idle: Option<usize>,
-    /// Subscribers of the fan-out phase (default 1000, 200 with --quick).
-    #[arg(long, global = true)]
-    fanout: Option<usize>,
-    /// Subscriber counts of the publication phase (default 1,10,100).
-    #[arg(long, global = true, value_delimiter = ',')]
-    subscribers: Option<Vec<usize>>,
-    /// Payload sizes in bytes of the publication phase (default 100,10240).
-    #[arg(long, global = true, value_delimiter = ',')]
-    pub_sizes: Option<Vec<usize>>,
-    /// Calls in flight of the pipelined phase (default 1,16,64,256).
-    #[arg(long, global = true, value_delimiter = ',')]
-    pipelines: Option<Vec<usize>>,
-    /// Phases to run, comma-separated: seq,pipe,pub,fanout,bin,conn,idle (default all).
-    #[arg(long, global = true, value_delimiter = ',')]
-    phases: Option<Vec<String>>,
-    /// Pin this process (the client) to these CPUs (taskset list, e.g. `0`).
-    #[arg(long, global = true)]
-    pin_client: Option<String>,
-    /// Pin the servers the tool starts to these CPUs (taskset list, e.g. `1`).
-    #[arg(long, global = true)]
-    pin_server: Option<String>,
-    /// Also measure our server and the raw baseline on this second WebSocket
-    /// implementation (`fastwebsockets`; build with `--features fastwebsockets`), as
-    /// columns `rust-fws` and `raw-fws`.
-    #[arg(long, value_name = "NAME")]
-    also_backend: Option<wslink::ws::WsBackend>,
-    /// Also write the table as JSON to FILE.
-    #[arg(long, global = true, value_name = "FILE")]
-    json: Option<PathBuf>,
-    /// Also draw the results as a chart (SVG) to FILE: each server's figures as ratios
-    /// to the raw baseline's and to Python's.
-    #[arg(long, global = true, value_name = "FILE")]
-    chart: Option<PathBuf>,
-    /// Measure nothing: draw the chart (`--chart`) of a report written with `--json`.
-    #[arg(long, value_name = "FILE", requires = "chart")]
-    chart_from: Option<PathBuf>,
-    /// The repository (for interop/ and the Python server).
-    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/.."))]
-    repo: PathBuf,
-    /// The secret of the servers the tool starts.
-    #[arg(long, default_value = "wslink-secret")]
-    secret: String,
-}
-
-#[derive(Subcommand)]
-enum Cmd {
-    /// Measure an already running wslink server.
-    Run {
-        /// Its WebSocket URL.
-        #[arg(long)]
-        url: String,
-        /// Its hello secret.
-        #[arg(long, default_value = "wslink-secret")]
-        secret: String,
-        /// Its process id (for CPU time and memory from /proc).
-        #[arg(long)]
-        server_pid: Option<u32>,
-        /// A raw baseline server (`wslink-bench serve raw`) to measure too.
-        #[arg(long)]
-        raw_url: Option<String>,
-        /// The raw server's process id.
-        #[arg(long)]
-        raw_pid: Option<u32>,
-        /// A raw baseline server writing one message per write
-        /// (`wslink-bench serve raw --one-write`) to measure too.
-        #[arg(long)]
-        raw_1w_url: Option<String>,
-        /// That server's process id.
-        #[arg(long)]
-        raw_1w_pid: Option<u32>,
-        /// The column name of the measured server.
-        #[arg(long, default_value = "server")]
-        name: String,
-    },
-    /// Serve the test protocol (`rust`) or the raw baseline (`raw`); prints `READY ws://…`.
-    Serve {
-        #[arg(value_enum)]
-        which: Which,
-        /// Port on 127.0.0.1 (0 picks one).
-        #[arg(long, default_value_t = 0)]
-        port: u16,
-        /// The hello secret (rust).
-        #[arg(long, default_value = "wslink-secret")]
-        secret: String,
-        /// raw: flush after every message (one write per message) instead of once per
-        /// burst of queued messages.
-        #[arg(long)]
-        one_write: bool,
-        /// The server's WebSocket implementation (`fastwebsockets` needs a build with
-        /// the `fastwebsockets` feature).
-        #[arg(long, default_value = "tungstenite")]
-        backend: wslink::ws::WsBackend,
-    },
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Which {
-    Rust,
-    Raw,
-}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -272,273 +152,14 @@ async fn measure(targets: &[Target], plan: &Plan) -> Result<Vec<(Target, Results
     Ok(results)
 }
 
-/// The phases measured on the one-write raw baseline: those where batching writes matters.
-const ONE_WRITE_PHASES: &[&str] = &["pipe", "pub", "fanout"];
-
-/// A server process the tool started; stopped when dropped.
-struct Spawned {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Spawned {
-    fn drop(&mut self) {
-        let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        for _ in 0..20 {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn spawn_server(
-    name: &str,
-    mut argv: Vec<String>,
-    envs: Vec<(String, String)>,
-    pin: Option<&str>,
-) -> Result<Spawned, String> {
-    if let Some(cpus) = pin {
-        argv.splice(
-            0..0,
-            ["taskset".to_owned(), "-c".to_owned(), cpus.to_owned()],
-        );
-    }
-    let log_path =
-        std::env::temp_dir().join(format!("wslink-bench-{name}-{}.log", std::process::id()));
-    let log =
-        std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
-    let mut child = Command::new(&argv[0])
-        .args(&argv[1..])
-        .envs(envs)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .map_err(|e| format!("cannot start {name} ({}): {e}", argv.join(" ")))?;
-    let stdout = child.stdout.take().ok_or("no stdout")?;
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut tx = Some(tx);
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if let Some(pos) = line.find("READY ") {
-                if let Some(tx) = tx.take() {
-                    let _ = tx.send(line[pos + 6..].trim().to_owned());
-                }
-            }
-        }
-    });
-    let mut spawned = Spawned {
-        child,
-        url: String::new(),
-    };
-    match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(url) => {
-            spawned.url = url;
-            Ok(spawned)
-        }
-        Err(_) => Err(format!(
-            "{name} did not print READY within 60 s (log: {})",
-            log_path.display()
-        )),
-    }
-}
-
-/// The Python test server: `interop/run_python_server.sh 2 0 SECRET`, or, when the
-/// virtualenv has no interpreter, `python3 interop/python/test_server.py` with the
-/// virtualenv's site-packages on `PYTHONPATH`.
-fn spawn_python(
-    repo: &std::path::Path,
-    secret: &str,
-    pin: Option<&str>,
-    notes: &mut Vec<String>,
-) -> Result<Spawned, String> {
-    let interop = repo.join("interop");
-    let venv = interop.join(".venv2");
-    if venv.join("bin/python").exists() {
-        let argv = vec![
-            "bash".into(),
-            interop.join("run_python_server.sh").display().to_string(),
-            "2".into(),
-            "0".into(),
-            secret.into(),
-        ];
-        return spawn_server("python", argv, Vec::new(), pin);
-    }
-    let site = std::fs::read_dir(venv.join("lib"))
-        .ok()
-        .and_then(|mut d| {
-            d.find_map(|e| {
-                e.ok()
-                    .map(|e| e.path().join("site-packages"))
-                    .filter(|p| p.join("wslink").exists())
-            })
-        })
-        .ok_or_else(|| {
-            format!(
-                "no Python wslink in {} (run interop/setup.sh)",
-                venv.display()
-            )
-        })?;
-    notes.push(format!(
-        "python: {} has no interpreter; ran python3 with PYTHONPATH={}",
-        venv.join("bin").display(),
-        site.display()
-    ));
-    let argv = vec![
-        "python3".into(),
-        "-u".into(),
-        interop.join("python/test_server.py").display().to_string(),
-        "--host".into(),
-        "127.0.0.1".into(),
-        "--port".into(),
-        "0".into(),
-        "--authKey".into(),
-        secret.into(),
-    ];
-    spawn_server(
-        "python",
-        argv,
-        vec![("PYTHONPATH".into(), site.display().to_string())],
-        pin,
-    )
-}
-
 async fn bench(cli: Cli, nofile: u64) -> Result<(), String> {
-    let mut plan = if cli.quick {
-        Plan::quick()
-    } else {
-        Plan::full()
-    };
-    if let Some(s) = cli.secs {
-        plan.secs = s;
-    }
-    if let Some(n) = cli.idle {
-        plan.idle = n;
-    }
-    if let Some(n) = cli.fanout {
-        plan.fanout = n;
-    }
-    if let Some(n) = cli.subscribers.clone() {
-        plan.subscribers = n;
-    }
-    if let Some(n) = cli.pub_sizes.clone() {
-        plan.pub_sizes = n;
-    }
-    if let Some(n) = cli.pipelines.clone() {
-        plan.pipelines = n;
-    }
-    if let Some(p) = cli.phases.clone() {
-        plan.phases = p;
-    }
+    let plan = cli.plan();
     let mut notes = Vec::new();
-    let mut spawned = Vec::new();
-    let mut targets = Vec::new();
-    let pin_server = cli.pin_server.as_deref();
-    match cli.command {
-        Some(Cmd::Run {
-            url,
-            secret,
-            server_pid,
-            raw_url,
-            raw_pid,
-            raw_1w_url,
-            raw_1w_pid,
-            name,
-        }) => {
-            targets.push(Target {
-                name,
-                kind: Kind::Wslink,
-                url,
-                secret: secret.clone(),
-                pid: server_pid,
-                only: None,
-            });
-            if let Some(url) = raw_url {
-                targets.push(Target {
-                    name: "raw".into(),
-                    kind: Kind::Raw,
-                    url,
-                    secret: secret.clone(),
-                    pid: raw_pid,
-                    only: None,
-                });
-            }
-            if let Some(url) = raw_1w_url {
-                targets.push(Target {
-                    name: "raw-1w".into(),
-                    kind: Kind::Raw,
-                    url,
-                    secret,
-                    pid: raw_1w_pid,
-                    only: Some(ONE_WRITE_PHASES),
-                });
-            }
-        }
-        _ => {
-            let exe = std::env::current_exe()
-                .map_err(|e| e.to_string())?
-                .display()
-                .to_string();
-            // (column, what to serve, kind, extra flag, phases to run when not all)
-            let mut servers = vec![
-                ("rust", "rust", Kind::Wslink, None, None),
-                ("raw", "raw", Kind::Raw, None, None),
-                (
-                    "raw-1w",
-                    "raw",
-                    Kind::Raw,
-                    Some("--one-write".to_owned()),
-                    Some(ONE_WRITE_PHASES),
-                ),
-            ];
-            if let Some(backend) = cli.also_backend {
-                if !backend.is_available() {
-                    return Err(format!("--also-backend {backend}: this build lacks it"));
-                }
-                let flag = format!("--backend={backend}");
-                servers.push(("rust-fws", "rust", Kind::Wslink, Some(flag.clone()), None));
-                servers.push(("raw-fws", "raw", Kind::Raw, Some(flag), None));
-            }
-            for (name, which, kind, extra, only) in servers {
-                let mut argv = vec![
-                    exe.clone(),
-                    "serve".into(),
-                    which.into(),
-                    "--secret".into(),
-                    cli.secret.clone(),
-                ];
-                argv.extend(extra);
-                let s = spawn_server(name, argv, Vec::new(), pin_server)?;
-                targets.push(Target {
-                    name: name.into(),
-                    kind,
-                    url: s.url.clone(),
-                    secret: cli.secret.clone(),
-                    pid: Some(s.child.id()),
-                    only,
-                });
-                spawned.push(s);
-            }
-            if cli.compare {
-                let s = spawn_python(&cli.repo, &cli.secret, pin_server, &mut notes)?;
-                targets.push(Target {
-                    name: "python".into(),
-                    kind: Kind::Wslink,
-                    url: s.url.clone(),
-                    secret: cli.secret.clone(),
-                    pid: Some(s.child.id()),
-                    only: None,
-                });
-                spawned.push(s);
-            }
-        }
-    }
+    // The servers the tool started stay up (and are stopped) with `_spawned`.
+    let (targets, _spawned) = match &cli.command {
+        Some(run @ Cmd::Run { .. }) => (targets::given(run), Vec::new()),
+        _ => targets::start(&cli, &mut notes)?,
+    };
     let results = measure(&targets, &plan).await?;
     let env = report::Env {
         nofile,
@@ -551,16 +172,19 @@ async fn bench(cli: Cli, nofile: u64) -> Result<(), String> {
     };
     let table = report::Table::build(&results, &env);
     println!("{}", table.markdown());
-    let report = table.json();
+    write_outputs(&cli, &table.json())
+}
+
+/// The report as JSON (`--json`) and as a chart (`--chart`).
+fn write_outputs(cli: &Cli, report: &serde_json::Value) -> Result<(), String> {
     if let Some(path) = &cli.json {
-        let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+        let text = serde_json::to_string_pretty(report).map_err(|e| e.to_string())?;
         std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
         eprintln!("wrote {}", path.display());
     }
     if let Some(path) = &cli.chart {
-        chart::write(&report, path)?;
+        chart::write(report, path)?;
         eprintln!("wrote {}", path.display());
     }
-    drop(spawned);
     Ok(())
 }
