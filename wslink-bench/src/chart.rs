@@ -15,8 +15,9 @@ use serde_json::Value;
 use crate::ratios::{self, Panel};
 
 const WIDTH: u32 = 1200;
-/// Pixels per bar, and between two groups.
+/// Pixels per bar.
 const BAR: u32 = 12;
+/// Pixels between two groups of bars.
 const GROUP_GAP: u32 = 10;
 /// Caption, ratio axis, legend and margins of a panel.
 const PANEL_CHROME: u32 = 110 + LEGEND;
