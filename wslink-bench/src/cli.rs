@@ -48,7 +48,7 @@ pub(crate) struct Cli {
     #[arg(long, global = true)]
     pub(crate) pin_server: Option<String>,
     /// Also measure our server and the raw baseline on this second WebSocket
-    /// implementation (`fastwebsockets`; build with `--features fastwebsockets`), as
+    /// implementation (`fastwebsockets`, which this tool is always built with), as
     /// columns `rust-fws` and `raw-fws`.
     #[arg(long, value_name = "NAME")]
     pub(crate) also_backend: Option<wslink::ws::WsBackend>,
@@ -114,8 +114,7 @@ pub(crate) enum Cmd {
         /// burst of queued messages.
         #[arg(long)]
         one_write: bool,
-        /// The server's WebSocket implementation (`fastwebsockets` needs a build with
-        /// the `fastwebsockets` feature).
+        /// The server's WebSocket implementation (`tungstenite` or `fastwebsockets`).
         #[arg(long, default_value = "tungstenite")]
         backend: wslink::ws::WsBackend,
     },
