@@ -23,7 +23,8 @@ cargo test --workspace --doc 2>&1 | tee -a "$log"
 cargo bench -p wslink-codec-msgpack -p wslink-core -p wslink-server \
   --bench codec --bench ids --bench dispatch -- --quick
 cargo bench --bench round_trips
-cargo run --release --features fastwebsockets --bin wslink-bench -- --quick --compare --also-backend fastwebsockets
+cargo run --release -p wslink-bench -- --quick --compare --also-backend fastwebsockets \
+  --json target/bench-quick.json --chart target/bench-quick.svg
 
 # A short, bounded fuzz run of every decoder that reads network bytes.
 scripts/fuzz.sh "${FUZZ_SECONDS:-15}"

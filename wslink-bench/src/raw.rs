@@ -22,8 +22,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::protocol::pattern_bytes;
 use tokio::sync::mpsc;
-use wslink::server::test_protocol::pattern_bytes;
 use wslink::ws::{HttpOptions, ServerTransport, WsListener};
 use wslink::{Bytes, Frame, FrameSink, FrameStream, Listener, Transport};
 

@@ -16,6 +16,8 @@ use wslink::{
     Request, Transport, Value,
 };
 
+use crate::plan::{Plan, Step};
+use crate::progress::Phases;
 use crate::sys::{self, Placement, ProcStats};
 
 /// The chunk size of the raw bulk transfers: the wslink servers' `maxMsgSize`.
@@ -25,75 +27,6 @@ const ECHO_PAYLOAD: usize = 32;
 const TOPIC: &str = "bench.pub";
 /// Any single network wait longer than this is a failure.
 const WAIT: Duration = Duration::from_secs(30);
-
-/// How much of each phase to do.
-#[derive(Debug, Clone)]
-pub(crate) struct Plan {
-    pub(crate) secs: f64,
-    pub(crate) seq_max: u64,
-    pub(crate) pipe_max: u64,
-    pub(crate) pipelines: Vec<usize>,
-    pub(crate) subscribers: Vec<usize>,
-    pub(crate) pub_sizes: Vec<usize>,
-    pub(crate) pub_max_msgs: u64,
-    pub(crate) fanout: usize,
-    pub(crate) bin_sizes: Vec<usize>,
-    pub(crate) bin_max_iters: u64,
-    pub(crate) conn_max: u64,
-    pub(crate) idle: usize,
-    pub(crate) idle_secs: f64,
-    pub(crate) phases: Vec<String>,
-}
-
-impl Plan {
-    pub(crate) fn full() -> Plan {
-        Plan {
-            secs: 2.0,
-            seq_max: 200_000,
-            pipe_max: 1_000_000,
-            pipelines: vec![1, 16, 64, 256],
-            subscribers: vec![1, 10, 100],
-            pub_sizes: vec![100, 10 * 1024],
-            pub_max_msgs: 400_000,
-            fanout: 1000,
-            bin_sizes: vec![1 << 20, 64 << 20],
-            bin_max_iters: 400,
-            conn_max: 3000,
-            idle: 10_000,
-            idle_secs: 30.0,
-            phases: all_phases(),
-        }
-    }
-
-    pub(crate) fn quick() -> Plan {
-        Plan {
-            secs: 0.25,
-            seq_max: 5_000,
-            pipe_max: 20_000,
-            pipelines: vec![1, 16, 64, 256],
-            subscribers: vec![1, 10, 100],
-            pub_sizes: vec![100, 10 * 1024],
-            pub_max_msgs: 20_000,
-            fanout: 200,
-            bin_sizes: vec![1 << 20, 8 << 20],
-            bin_max_iters: 20,
-            conn_max: 200,
-            idle: 300,
-            idle_secs: 5.0,
-            phases: all_phases(),
-        }
-    }
-
-    fn wants(&self, phase: &str) -> bool {
-        self.phases.iter().any(|p| p == phase)
-    }
-}
-
-pub(crate) fn all_phases() -> Vec<String> {
-    ["seq", "pipe", "pub", "fanout", "bin", "conn", "idle"]
-        .map(String::from)
-        .to_vec()
-}
 
 /// What a target speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -358,77 +291,21 @@ impl ServerWatch {
     }
 }
 
-/// Runs every phase of `plan` against `t`.
-pub(crate) async fn run_all(t: &Target, plan: &Plan) -> Results {
-    let mut plan = plan.clone();
-    if let Some(only) = t.only {
-        plan.phases.retain(|p| only.contains(&p.as_str()));
-    }
-    let plan = &plan;
+/// Runs `steps` of `plan` against `t`, telling `progress` where it is.
+pub(crate) async fn run_all(t: &Target, plan: &Plan, steps: &[Step], progress: &Phases) -> Results {
     let mut r = Results::default();
     if let Some(pid) = t.pid {
         r.server_allowed = sys::allowed_cpus(pid);
     }
-    macro_rules! phase {
-        ($name:expr, $body:expr) => {
-            if let Err(e) = $body {
-                eprintln!("  [{}] {}: {e}", t.name, $name);
-                r.notes.push(format!("{}: {e}", $name));
-            }
-        };
-    }
-    if plan.wants("seq") {
-        eprintln!("  [{}] sequential calls", t.name);
-        phase!("seq", sequential(t, plan, &mut r).await);
-    }
-    if plan.wants("pipe") {
-        for &k in &plan.pipelines {
-            eprintln!("  [{}] pipelined, {k} in flight", t.name);
-            phase!(format!("pipe{k}"), pipelined(t, plan, k, &mut r).await);
-        }
-    }
-    if plan.wants("pub") {
-        for &size in &plan.pub_sizes {
-            for &subs in &plan.subscribers {
-                eprintln!(
-                    "  [{}] publications, {subs} subscribers, {} each",
-                    t.name,
-                    size_label(size)
-                );
-                phase!(
-                    format!("pub{subs}x{size}"),
-                    publications(t, plan, subs, size, &mut r).await
-                );
+    for step in steps {
+        progress.start(&step.label());
+        for (name, result) in run_step(t, plan, step, &mut r).await {
+            if let Err(e) = result {
+                progress.failed(&name, &e);
+                r.notes.push(format!("{name}: {e}"));
             }
         }
-    }
-    if plan.wants("fanout") {
-        eprintln!("  [{}] fan-out to {} subscribers", t.name, plan.fanout);
-        phase!(
-            "fanout",
-            publications(t, plan, plan.fanout, 100, &mut r).await
-        );
-    }
-    if plan.wants("bin") {
-        for &size in &plan.bin_sizes {
-            eprintln!("  [{}] binary {} down/up", t.name, size_label(size));
-            phase!(
-                format!("down{size}"),
-                binary(t, plan, size, true, &mut r).await
-            );
-            phase!(
-                format!("up{size}"),
-                binary(t, plan, size, false, &mut r).await
-            );
-        }
-    }
-    if plan.wants("conn") {
-        eprintln!("  [{}] connections per second", t.name);
-        phase!("conn", connections(t, plan, &mut r).await);
-    }
-    if plan.wants("idle") {
-        eprintln!("  [{}] {} idle connections", t.name, plan.idle);
-        phase!("idle", idle(t, plan, &mut r).await);
+        progress.done();
     }
     if let Some(pid) = t.pid {
         if let Some(stats) = sys::proc_stats(pid) {
@@ -441,6 +318,28 @@ pub(crate) async fn run_all(t: &Target, plan: &Plan) -> Results {
         }
     }
     r
+}
+
+/// Runs one step: (the name of each phase in it, its outcome).
+async fn run_step(
+    t: &Target,
+    plan: &Plan,
+    step: &Step,
+    r: &mut Results,
+) -> Vec<(String, Result<(), String>)> {
+    let name = step.name();
+    match *step {
+        Step::Seq => vec![(name, sequential(t, plan, r).await)],
+        Step::Pipe(k) => vec![(name, pipelined(t, plan, k, r).await)],
+        Step::Pub { subs, size } => vec![(name, publications(t, plan, subs, size, r).await)],
+        Step::Fanout(subs) => vec![(name, publications(t, plan, subs, 100, r).await)],
+        Step::Bin(size) => vec![
+            (format!("down{size}"), binary(t, plan, size, true, r).await),
+            (format!("up{size}"), binary(t, plan, size, false, r).await),
+        ],
+        Step::Conn => vec![(name, connections(t, plan, r).await)],
+        Step::Idle(_) => vec![(name, idle(t, plan, r).await)],
+    }
 }
 
 async fn sequential(t: &Target, plan: &Plan, r: &mut Results) -> Result<(), String> {

@@ -31,6 +31,8 @@ pub(crate) struct Table {
     raw_1w: Option<usize>,
     rust: Option<usize>,
     python: Option<usize>,
+    /// The names of every raw baseline column (any backend).
+    baselines: Vec<String>,
     lines: Vec<Line>,
     placement: Vec<String>,
     notes: Vec<String>,
@@ -65,6 +67,11 @@ impl Table {
             .iter()
             .position(|(t, _)| t.kind == Kind::Wslink && t.name != "python");
         let python = results.iter().position(|(t, _)| t.name == "python");
+        let baselines = results
+            .iter()
+            .filter(|(t, _)| t.kind == Kind::Raw)
+            .map(|(t, _)| t.name.clone())
+            .collect();
         let mut lines: Vec<Line> = Vec::new();
         for (_, r) in results {
             for row in &r.rows {
@@ -123,6 +130,7 @@ impl Table {
             raw_1w,
             rust,
             python,
+            baselines,
             lines,
             placement,
             notes,
@@ -359,12 +367,19 @@ impl Table {
         out
     }
 
-    pub(crate) fn json(&self) -> String {
+    /// The table as JSON (what `--json` writes and `--chart-from` reads).
+    pub(crate) fn json(&self) -> serde_json::Value {
         use serde_json::{json, Value};
+        let mut parent: Option<&str> = None;
         let rows: Vec<Value> = self
             .lines
             .iter()
             .map(|l| {
+                // An indented label details the unindented one above it.
+                let detail = l.label.starts_with(' ');
+                if !detail {
+                    parent = Some(l.label.as_str());
+                }
                 let values: serde_json::Map<String, Value> = self
                     .columns
                     .iter()
@@ -377,7 +392,11 @@ impl Table {
                         )
                     })
                     .collect();
-                json!({ "key": l.key, "metric": l.label.trim(), "unit": l.unit, "values": values })
+                let mut row = json!({ "key": l.key, "metric": l.label.trim(), "unit": l.unit, "values": values });
+                if let (true, Some(parent)) = (detail, parent) {
+                    row["parent"] = json!(parent);
+                }
+                row
             })
             .collect();
         let verdicts: Vec<Value> = self
@@ -385,16 +404,97 @@ impl Table {
             .iter()
             .map(|(n, ok, d)| json!({ "target": n, "met": ok, "detail": d }))
             .collect();
-        serde_json::to_string_pretty(&json!({
+        json!({
             "header": self.header,
             "columns": self.columns,
             "raw_column": self.raw.map(|i| self.columns[i].clone()),
             "raw_one_write_column": self.raw_1w.map(|i| self.columns[i].clone()),
+            "baseline_columns": self.baselines,
             "rows": rows,
             "placement": self.placement,
             "targets": verdicts,
             "notes": self.notes,
-        }))
-        .unwrap_or_default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phases::Row;
+
+    fn target(name: &str, kind: Kind) -> Target {
+        Target {
+            name: name.into(),
+            kind,
+            url: String::new(),
+            secret: String::new(),
+            pid: None,
+            only: None,
+        }
+    }
+
+    fn results(rows: &[(&str, &str, f64)]) -> Results {
+        let rows = rows.iter().map(|&(key, label, value)| Row {
+            key: key.into(),
+            label: label.into(),
+            unit: if key.ends_with("rate") {
+                "calls/s"
+            } else {
+                "µs"
+            },
+            value,
+        });
+        Results {
+            rows: rows.collect(),
+            ..Results::default()
+        }
+    }
+
+    fn env() -> Env {
+        Env {
+            nofile: 1024,
+            pin_client: None,
+            pin_server: None,
+            client_allowed: "0-1".into(),
+            quick: true,
+            secs: 0.25,
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_json_names_the_baselines_and_the_parent_of_a_detail_row() {
+        let rows = [
+            ("seq.rate", "sequential echo", 2.0),
+            ("seq.p99", "  latency p99", 3.0),
+        ];
+        let measured = vec![
+            (target("rust", Kind::Wslink), results(&rows)),
+            (target("raw", Kind::Raw), results(&rows)),
+        ];
+        let json = Table::build(&measured, &env()).json();
+        assert_eq!(json["baseline_columns"], serde_json::json!(["raw"]));
+        assert_eq!(json["rows"][0]["metric"], "sequential echo");
+        assert!(json["rows"][0].get("parent").is_none());
+        assert_eq!(json["rows"][1]["metric"], "latency p99");
+        assert_eq!(json["rows"][1]["parent"], "sequential echo");
+        assert_eq!(json["rows"][1]["values"]["raw"], 3.0);
+    }
+
+    #[test]
+    fn the_json_is_what_the_chart_reads() {
+        let measured = vec![
+            (
+                target("rust", Kind::Wslink),
+                results(&[("seq.rate", "s", 1.0)]),
+            ),
+            (target("raw", Kind::Raw), results(&[("seq.rate", "s", 4.0)])),
+        ];
+        let json = Table::build(&measured, &env()).json();
+        let panels = crate::ratios::panels(&json).unwrap();
+        assert_eq!(panels.len(), 1);
+        assert_eq!(panels[0].series, ["rust ÷ raw"]);
+        assert_eq!(panels[0].groups[0].ratios, [Some(0.25)]);
     }
 }
