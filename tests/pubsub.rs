@@ -213,3 +213,50 @@ async fn the_publish_counter_increments() {
         .collect();
     assert!(counters[1] > counters[0], "{counters:?}");
 }
+
+/// As in the reference: a handler's publications leave after its reply when it returns
+/// without waiting, and before it when it waits in between.
+#[tokio::test]
+async fn a_reply_goes_before_what_its_handler_published_meanwhile() {
+    let server = test_server().rpc("t.publish_then_wait", |ctx: Context| async move {
+        ctx.publish("t.early", 1).await?;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        ctx.publish("t.late", 2).await?;
+        Ok::<_, wslink::RpcError>("done")
+    });
+    let (_server, connector) = start(server);
+    let mut raw = Raw::open(&connector).await;
+    raw.send(&common::hello_message(common::SECRET)).await;
+    raw.recv().await;
+    let call = |id: &str, method: &str, args: Vec<Value>| {
+        Message::Request(wslink::Request {
+            id: id.into(),
+            method: method.into(),
+            args,
+            kwargs: Map::new(),
+        })
+    };
+    // Answered at once: the reply, then the three publications in order.
+    raw.send(&call("rpc:c0:1", "test.publish", vec!["t.now".into(), 3.into()]))
+        .await;
+    let mut order = Vec::new();
+    for _ in 0..4 {
+        order.push(match raw.recv().await {
+            Some(Message::Response(r)) => r.id,
+            Some(Message::Publication(p)) => format!("{}#{}", p.topic, p.data["seq"]),
+            other => panic!("{other:?}"),
+        });
+    }
+    assert_eq!(order, ["rpc:c0:1", "t.now#0", "t.now#1", "t.now#2"]);
+    // Published, then waited, then published and returned.
+    raw.send(&call("rpc:c0:2", "t.publish_then_wait", vec![])).await;
+    let mut order = Vec::new();
+    for _ in 0..3 {
+        order.push(match raw.recv().await {
+            Some(Message::Response(r)) => r.id,
+            Some(Message::Publication(p)) => p.topic,
+            other => panic!("{other:?}"),
+        });
+    }
+    assert_eq!(order, ["t.early", "rpc:c0:2", "t.late"]);
+}

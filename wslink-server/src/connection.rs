@@ -211,9 +211,12 @@ async fn serve<T: Transport>(shared: Arc<Shared>, transport: T, session: Arc<Ses
         // pre-auth limit is lifted exactly when it succeeds. Most other handlers finish
         // without waiting: answer those here too, and give only the others a task of
         // their own, so a slow call never holds up the next ones.
+        // While a handler is polled, what it publishes is held back, so that a reply
+        // that is ready at the end of the poll goes first (see `Outbox::hold`).
         let ready = if system {
             Some(answer.as_mut().await)
         } else {
+            outbox.hold();
             answer.as_mut().now_or_never()
         };
         if let Some(result) = ready {
@@ -229,19 +232,24 @@ async fn serve<T: Transport>(shared: Arc<Shared>, transport: T, session: Arc<Ses
                 result,
                 false,
             );
+            if !system {
+                outbox.release();
+            }
             drop(permit);
             continue;
         }
+        outbox.release();
         let shared = shared.clone();
         let outbox = outbox.clone();
         let generation = session.generation();
         tokio::spawn(
             async move {
-                let result = answer.await;
+                let result = polled_with_holds(&outbox, answer).await;
                 if let Err(e) = &result {
                     tracing::debug!(%method, error = %e, "call failed");
                 }
                 send_reply(&shared, &outbox, generation, id, &method, result, true);
+                outbox.release();
                 drop(permit);
             }
             .in_current_span(),
@@ -260,6 +268,24 @@ async fn serve<T: Transport>(shared: Arc<Shared>, transport: T, session: Arc<Ses
         }
     }
     tracing::debug!(code = %close.code, discarded = %discarded, "disconnected");
+}
+
+/// Awaits a handler, holding the outbox during each poll (see [`Outbox::hold`]): what
+/// a poll that yields published goes out at once; when the handler completes, the hold
+/// of its last poll is still on, for the caller to queue the reply and then release it.
+async fn polled_with_holds<F: std::future::Future + Unpin>(
+    outbox: &Outbox,
+    mut call: F,
+) -> F::Output {
+    std::future::poll_fn(|cx| {
+        outbox.hold();
+        let poll = std::pin::Pin::new(&mut call).poll(cx);
+        if poll.is_pending() {
+            outbox.release();
+        }
+        poll
+    })
+    .await
 }
 
 fn count(shared: &Shared, connection: &InboundStats, class: Discard) {

@@ -4,6 +4,14 @@
 //! that reads slowly only fills its own queue: nobody else waits for it. Responses are
 //! always queued (their number is bounded by the in-flight call limit); publications
 //! respect the queue's capacity and the [`SlowClientPolicy`].
+//!
+//! A call's reply goes out before the publications its handler made in the same stretch
+//! of work, as in the reference (whose publishes are scheduled and run when the handler
+//! yields, after the reply of a handler that returns at once). The connection
+//! [`hold`](Outbox::hold)s the outbox while it polls a handler: publications queued
+//! meanwhile wait behind the hold; if the poll completes, the reply is queued first and
+//! then the hold is [`release`](Outbox::release)d; if the handler yields, the hold is
+//! released at once and what it published leaves before its reply.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -48,6 +56,11 @@ impl Entry {
 #[derive(Debug, Default)]
 struct State {
     queue: VecDeque<Entry>,
+    /// Publications queued while a handler is being polled (see [`Outbox::hold`]).
+    held: VecDeque<Encoded>,
+    /// Handler polls in progress.
+    holds: usize,
+    /// Publications queued or held (bounded by the capacity).
     publications: usize,
     stalled: bool,
     close: Option<Close>,
@@ -123,7 +136,11 @@ impl Outbox {
         }
         if state.publications < self.capacity {
             state.publications += 1;
-            state.queue.push_back(Entry::Publication(encoded.clone()));
+            if state.holds > 0 {
+                state.held.push_back(encoded.clone());
+            } else {
+                state.queue.push_back(Entry::Publication(encoded.clone()));
+            }
             return Some(Offer::Queued);
         }
         match policy {
@@ -135,8 +152,17 @@ impl Outbox {
                     .queue
                     .iter()
                     .position(|e| matches!(e, Entry::Publication(_)));
-                if let Some(i) = oldest {
-                    state.queue.remove(i);
+                match oldest {
+                    Some(i) => {
+                        state.queue.remove(i);
+                    }
+                    None => {
+                        state.held.pop_front();
+                    }
+                }
+                if state.holds > 0 {
+                    state.held.push_back(encoded.clone());
+                } else {
                     state.queue.push_back(Entry::Publication(encoded.clone()));
                 }
                 Some(Offer::ReplacedOldest)
@@ -190,7 +216,7 @@ impl Outbox {
                 let mut state = self.lock();
                 if !state.queue.is_empty() {
                     batch.extend(state.queue.drain(..).map(Entry::into_encoded));
-                    state.publications = 0;
+                    state.publications = state.held.len();
                     state.stalled = false;
                     drop(state);
                     self.writable.notify_waiters();
@@ -201,6 +227,31 @@ impl Outbox {
                 }
             }
             readable.await;
+        }
+    }
+
+    /// Holds back the publications queued from now on until [`Outbox::release`], so
+    /// that a reply queued meanwhile goes out before them. Holds nest (concurrent
+    /// handler polls); each lasts one poll of a handler, so a hold is short.
+    pub fn hold(&self) {
+        self.lock().holds += 1;
+    }
+
+    /// Ends a [`hold`](Outbox::hold): once none is left, the publications held back are
+    /// queued, in order, after everything queued before (the reply among it).
+    pub fn release(&self) {
+        let moved = {
+            let mut state = self.lock();
+            state.holds = state.holds.saturating_sub(1);
+            if state.holds > 0 || state.held.is_empty() {
+                return;
+            }
+            let held = std::mem::take(&mut state.held);
+            state.queue.extend(held.into_iter().map(Entry::Publication));
+            true
+        };
+        if moved {
+            self.readable.notify_one();
         }
     }
 
@@ -221,6 +272,7 @@ impl Outbox {
         {
             let mut state = self.lock();
             state.queue.clear();
+            state.held.clear();
             state.publications = 0;
             state.close = Some(close);
         }
@@ -337,6 +389,46 @@ mod tests {
                 .await,
             Offer::Disconnect
         );
+    }
+
+    #[tokio::test]
+    async fn a_reply_goes_before_the_publications_of_its_poll() {
+        let outbox = Outbox::new(8);
+        let policy = SlowClientPolicy::default();
+        outbox.offer_now(&msg(1), policy); // before the call: first
+        outbox.hold();
+        outbox.offer_now(&msg(2), policy); // during the handler's poll: held
+        outbox.hold(); // a second call polled at the same time
+        outbox.offer_now(&msg(3), policy);
+        outbox.push_reply(msg(8), true); // the first call's reply
+        outbox.release();
+        outbox.push_reply(msg(9), true); // the second's
+        let mut batch = Vec::new();
+        outbox.next_batch(&mut batch).await;
+        assert_eq!(
+            batch.iter().map(first_byte).collect::<Vec<_>>(),
+            vec![1, 8, 9]
+        );
+        outbox.release();
+        outbox.next_batch(&mut batch).await;
+        assert_eq!(
+            batch.iter().map(first_byte).collect::<Vec<_>>(),
+            vec![1, 8, 9, 2, 3]
+        );
+    }
+
+    #[tokio::test]
+    async fn held_publications_count_against_the_capacity() {
+        let outbox = Outbox::new(2);
+        outbox.hold();
+        let policy = SlowClientPolicy::DropOldest;
+        for i in 0..3 {
+            outbox.offer_now(&msg(i), policy);
+        }
+        outbox.release();
+        let mut batch = Vec::new();
+        outbox.next_batch(&mut batch).await;
+        assert_eq!(batch.iter().map(first_byte).collect::<Vec<_>>(), vec![1, 2]);
     }
 
     #[tokio::test]
