@@ -7,7 +7,7 @@
 //! and their ratio (the target: ≥ 90 %). Figures only, nothing asserted.
 //!
 //! ```text
-//! cargo run --release --example stalled_reader -- --seconds 10 --rounds 3
+//! cargo run --release --features cli --example stalled_reader -- --seconds 10 --rounds 3
 //! ```
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,8 +18,9 @@ use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use wslink::client::Client;
 use wslink::map;
-use wslink::server::{test_protocol, Server};
+use wslink::server::Server;
 use wslink::ws::{HttpOptions, WsListener};
+use wslink_test_protocol as test_protocol;
 
 #[derive(Parser)]
 struct Args {

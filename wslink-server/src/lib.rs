@@ -42,7 +42,6 @@ pub mod hub;
 pub mod outbox;
 pub mod router;
 pub mod server;
-pub mod test_protocol;
 
 pub use extract::{Args, Context, FromCall, Kwargs};
 pub use handler::Handler;

@@ -199,8 +199,9 @@ async fn serve(
             .await
             .map_err(|e| e.to_string()),
         Which::Rust => {
-            use wslink::server::{test_protocol, Server};
+            use wslink::server::Server;
             use wslink::ws::WsListener;
+            use wslink_test_protocol as test_protocol;
             let listener = WsListener::bind(("127.0.0.1", port), options)
                 .await
                 .map_err(|e| e.to_string())?;

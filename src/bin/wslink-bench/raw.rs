@@ -23,9 +23,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
-use wslink::server::test_protocol::pattern_bytes;
 use wslink::ws::{HttpOptions, ServerTransport, WsListener};
 use wslink::{Bytes, Frame, FrameSink, FrameStream, Listener, Transport};
+use wslink_test_protocol::pattern_bytes;
 
 #[derive(Default)]
 struct Hub {
