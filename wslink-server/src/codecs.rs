@@ -12,7 +12,7 @@ use std::sync::Arc;
 use wslink_core::{Codec, CodecError, DecodeLimits, Decoder, Encoded, Frame, Generation, Message};
 
 /// What the server needs of a codec, object-safe.
-pub trait AnyCodec: Send + Sync + 'static {
+pub(crate) trait AnyCodec: Send + Sync + 'static {
     /// The generation it speaks.
     fn generation(&self) -> Generation;
     /// See [`Codec::encode`].
@@ -35,7 +35,7 @@ impl<C: Codec> AnyCodec for C {
 
 /// At most one codec per generation.
 #[derive(Clone, Default)]
-pub struct Codecs {
+pub(crate) struct Codecs {
     v1: Option<Arc<dyn AnyCodec>>,
     v2: Option<Arc<dyn AnyCodec>>,
 }
@@ -48,7 +48,7 @@ impl std::fmt::Debug for Codecs {
 
 impl Codecs {
     /// Adds `codec`, replacing one of the same generation.
-    pub fn insert(&mut self, codec: impl AnyCodec) {
+    pub(crate) fn insert(&mut self, codec: impl AnyCodec) {
         let codec: Arc<dyn AnyCodec> = Arc::new(codec);
         match codec.generation() {
             Generation::V1 => self.v1 = Some(codec),
@@ -57,7 +57,7 @@ impl Codecs {
     }
 
     /// Stops speaking `generation`.
-    pub fn remove(&mut self, generation: Generation) {
+    pub(crate) fn remove(&mut self, generation: Generation) {
         match generation {
             Generation::V1 => self.v1 = None,
             Generation::V2 => self.v2 = None,
@@ -65,7 +65,7 @@ impl Codecs {
     }
 
     /// The codec of `generation`, if the server speaks it.
-    pub fn get(&self, generation: Generation) -> Option<&Arc<dyn AnyCodec>> {
+    pub(crate) fn get(&self, generation: Generation) -> Option<&Arc<dyn AnyCodec>> {
         match generation {
             Generation::V1 => self.v1.as_ref(),
             Generation::V2 => self.v2.as_ref(),
@@ -73,7 +73,7 @@ impl Codecs {
     }
 
     /// The generations spoken, 2.x first.
-    pub fn generations(&self) -> impl Iterator<Item = Generation> + '_ {
+    pub(crate) fn generations(&self) -> impl Iterator<Item = Generation> + '_ {
         [Generation::V2, Generation::V1]
             .into_iter()
             .filter(|g| self.get(*g).is_some())
@@ -81,7 +81,7 @@ impl Codecs {
 
     /// The generation a connection speaks, judged from its first frame: `Err` with the
     /// reason when the server cannot speak it.
-    pub fn detect(&self, first: &Frame) -> Result<Generation, &'static str> {
+    pub(crate) fn detect(&self, first: &Frame) -> Result<Generation, &'static str> {
         let wanted = match first {
             Frame::Binary(_) => Generation::V2,
             Frame::Text(_) => Generation::V1,
@@ -99,7 +99,7 @@ impl Codecs {
 
     /// The first generation configured (what a connection is assumed to speak before its
     /// first frame).
-    pub fn preferred(&self) -> Generation {
+    pub(crate) fn preferred(&self) -> Generation {
         self.generations().next().unwrap_or(Generation::V2)
     }
 }

@@ -33,13 +33,13 @@
 //!
 //! * `msgpack` (default): [`Server::builder`] with the 2.x codec.
 
-pub mod codecs;
+mod codecs;
 mod connection;
 pub mod extract;
 pub mod handler;
 pub mod hello;
-pub mod hub;
-pub mod outbox;
+mod hub;
+mod outbox;
 pub mod router;
 pub mod server;
 

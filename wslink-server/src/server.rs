@@ -139,7 +139,8 @@ impl ServerBuilder {
     }
 
     /// Also speaks `codec`'s generation (replacing a codec of the same generation). With
-    /// both generations, each connection's first frame decides (see [`crate::codecs`]).
+    /// both generations, each connection's first data frame decides: binary is 2.x, text
+    /// 1.x. A server without 1.x closes a connection whose first frame is text with 1003.
     pub fn codec(mut self, codec: impl Codec) -> Self {
         self.codecs.insert(codec);
         self
