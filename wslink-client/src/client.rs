@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, oneshot, watch};
+use wslink_core::codec::DynCodec;
 use wslink_core::id::{is_valid_topic, rpc_id, HELLO_ID, HELLO_METHOD};
 use wslink_core::{
     from_value, map, ClientId, Close, CloseCode, Codec, CodecError, DecodeLimits, Decoder, Encoded,
@@ -99,21 +100,6 @@ impl Default for ClientConfig {
     }
 }
 
-/// What the client needs of a codec, object-safe.
-trait ClientCodec: Send + Sync {
-    fn encode(&self, message: &Message, max_frame: usize) -> Result<Encoded, CodecError>;
-    fn decoder(&self, limits: DecodeLimits) -> Box<dyn Decoder>;
-}
-
-impl<C: Codec> ClientCodec for C {
-    fn encode(&self, message: &Message, max_frame: usize) -> Result<Encoded, CodecError> {
-        Codec::encode(self, message, max_frame)
-    }
-    fn decoder(&self, limits: DecodeLimits) -> Box<dyn Decoder> {
-        Box::new(Codec::decoder(self, limits))
-    }
-}
-
 enum Outgoing {
     Message(Encoded),
     Close(Close),
@@ -141,7 +127,7 @@ struct State {
 
 /// State shared by the client handles, the link tasks and the reconnecting task.
 struct Inner {
-    codec: Box<dyn ClientCodec>,
+    codec: Box<dyn DynCodec>,
     state: Mutex<State>,
     changed: watch::Sender<u64>,
     topics: Arc<Topics>,

@@ -9,35 +9,14 @@
 
 use std::sync::Arc;
 
-use wslink_core::{Codec, CodecError, DecodeLimits, Decoder, Encoded, Frame, Generation, Message};
-
-/// What the server needs of a codec, object-safe.
-pub(crate) trait AnyCodec: Send + Sync + 'static {
-    /// The generation it speaks.
-    fn generation(&self) -> Generation;
-    /// See [`Codec::encode`].
-    fn encode(&self, message: &Message, max_frame_size: usize) -> Result<Encoded, CodecError>;
-    /// See [`Codec::decoder`].
-    fn decoder(&self, limits: DecodeLimits) -> Box<dyn Decoder>;
-}
-
-impl<C: Codec> AnyCodec for C {
-    fn generation(&self) -> Generation {
-        Codec::generation(self)
-    }
-    fn encode(&self, message: &Message, max_frame_size: usize) -> Result<Encoded, CodecError> {
-        Codec::encode(self, message, max_frame_size)
-    }
-    fn decoder(&self, limits: DecodeLimits) -> Box<dyn Decoder> {
-        Box::new(Codec::decoder(self, limits))
-    }
-}
+use wslink_core::codec::DynCodec;
+use wslink_core::{Frame, Generation};
 
 /// At most one codec per generation.
 #[derive(Clone, Default)]
 pub(crate) struct Codecs {
-    v1: Option<Arc<dyn AnyCodec>>,
-    v2: Option<Arc<dyn AnyCodec>>,
+    v1: Option<Arc<dyn DynCodec>>,
+    v2: Option<Arc<dyn DynCodec>>,
 }
 
 impl std::fmt::Debug for Codecs {
@@ -48,8 +27,8 @@ impl std::fmt::Debug for Codecs {
 
 impl Codecs {
     /// Adds `codec`, replacing one of the same generation.
-    pub(crate) fn insert(&mut self, codec: impl AnyCodec) {
-        let codec: Arc<dyn AnyCodec> = Arc::new(codec);
+    pub(crate) fn insert(&mut self, codec: impl DynCodec) {
+        let codec: Arc<dyn DynCodec> = Arc::new(codec);
         match codec.generation() {
             Generation::V1 => self.v1 = Some(codec),
             Generation::V2 => self.v2 = Some(codec),
@@ -65,7 +44,7 @@ impl Codecs {
     }
 
     /// The codec of `generation`, if the server speaks it.
-    pub(crate) fn get(&self, generation: Generation) -> Option<&Arc<dyn AnyCodec>> {
+    pub(crate) fn get(&self, generation: Generation) -> Option<&Arc<dyn DynCodec>> {
         match generation {
             Generation::V1 => self.v1.as_ref(),
             Generation::V2 => self.v2.as_ref(),
