@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, oneshot, watch};
 use wslink_core::codec::DynCodec;
 use wslink_core::id::{is_valid_topic, rpc_id, HELLO_ID, HELLO_METHOD};
+use wslink_core::ping::PingTicker;
 use wslink_core::{
     from_value, map, ClientId, Close, CloseCode, Codec, CodecError, DecodeLimits, Decoder, Encoded,
     EnvelopeError, FrameSink, FrameStream, Map, Message, Request, Transport, TransportError, Value,
@@ -658,16 +659,12 @@ async fn write_loop<S: FrameSink>(
     mut rx: mpsc::Receiver<Outgoing>,
     keepalive: Option<Duration>,
 ) {
-    let mut ticker = keepalive.map(|every| {
-        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        ticker
-    });
+    let mut ticker = PingTicker::new(keepalive);
     let mut under_load = false;
     loop {
         let item = tokio::select! {
             item = rx.recv() => item,
-            _ = async { ticker.as_mut().expect("guarded").tick().await }, if ticker.is_some() => {
+            _ = ticker.tick() => {
                 if sink.ping().await.is_err() {
                     return;
                 }

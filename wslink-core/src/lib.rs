@@ -42,6 +42,7 @@ pub mod envelope;
 pub mod error;
 pub mod id;
 pub mod memory;
+pub mod ping;
 pub mod pubsub;
 pub mod router;
 pub mod session;

@@ -15,6 +15,7 @@ use tokio::sync::{watch, Semaphore};
 use tower::ServiceExt;
 use tracing::Instrument;
 use wslink_core::id::Id;
+use wslink_core::ping::PingTicker;
 use wslink_core::{
     BoxCallService, Call, CallKind, ClientId, Close, CloseCode, CodecError, Decoder, EnvelopeError,
     FrameSink, FrameStream, Generation, Message, PubSub, Request, Response, RpcError, Session,
@@ -310,16 +311,12 @@ fn send_reply(
 /// `keepalive`.
 async fn write_loop<S: FrameSink>(mut sink: S, outbox: Arc<Outbox>, keepalive: Option<Duration>) {
     let mut batch = Vec::new();
-    let mut ticker = keepalive.map(|every| {
-        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        ticker
-    });
+    let mut ticker = PingTicker::new(keepalive);
     loop {
         let next = tokio::select! {
             // `next_batch` loses nothing when the ping branch wins.
             close = outbox.next_batch(&mut batch) => close,
-            _ = async { ticker.as_mut().expect("guarded").tick().await }, if ticker.is_some() => {
+            _ = ticker.tick() => {
                 if let Err(e) = sink.ping().await {
                     tracing::debug!(error = %e, "ping failed");
                     outbox.abort(Close::new(CloseCode::NORMAL, ""));
