@@ -82,9 +82,12 @@ async fn main() {
     let mut counters = Vec::new();
     let mut clients = Vec::new();
     for _ in 0..args.readers {
-        let client = Client::connect(wslink::ws::connect(&url).await.unwrap(), "wslink-secret")
-            .await
-            .unwrap();
+        let client = Client::connect(
+            wslink::ws::connect(&url).await.unwrap(),
+            wslink::client::DEFAULT_SECRET,
+        )
+        .await
+        .unwrap();
         let mut sub = client.subscribe("bench.flood").unwrap();
         let counter = Arc::new(AtomicU64::new(0));
         let c = counter.clone();
@@ -109,7 +112,7 @@ async fn main() {
         let hello = wslink::Message::Request(wslink::Request {
             id: "system:c0:0".into(),
             method: "wslink.hello".into(),
-            args: vec![map! { "secret" => "wslink-secret" }],
+            args: vec![map! { "secret" => wslink::client::DEFAULT_SECRET }],
             kwargs: Default::default(),
         });
         use wslink::Codec as _;

@@ -32,7 +32,7 @@
 //! let (listener, connector) = memory::listener(16);
 //! tokio::spawn(server.serve(listener));
 //!
-//! let client = Client::connect(connector.connect().await.unwrap(), "wslink-secret").await.unwrap();
+//! let client = Client::connect(connector.connect().await.unwrap(), wslink::client::DEFAULT_SECRET).await.unwrap();
 //! let mut lines = client.subscribe("chat.lines").unwrap();
 //! client.call("chat.say", vec!["hi".into()], Default::default()).await.unwrap();
 //! assert_eq!(lines.recv().await.unwrap(), wslink::Value::from("hi"));

@@ -31,11 +31,10 @@ use wslink_core::{
 use crate::error::ClientError;
 use crate::subscription::{Subscription, Topics};
 
-/// The secret the reference JS client sends when none is given.
-pub const DEFAULT_SECRET: &str = "wslink-secret";
+pub use wslink_core::defaults::DEFAULT_SECRET;
 
 /// The chunk size used until the hello reply announces the server's (as the JS client).
-pub const PRE_HELLO_FRAME_SIZE: usize = 512 * 1024;
+pub const PRE_HELLO_FRAME_SIZE: usize = wslink_core::defaults::CLIENT_PRE_HELLO_FRAME_SIZE;
 
 /// How a client dials again after its connection drops.
 #[derive(Debug, Clone, PartialEq)]

@@ -38,6 +38,7 @@
 //! ```
 
 pub mod codec;
+pub mod defaults;
 pub mod envelope;
 pub mod error;
 pub mod id;

@@ -42,6 +42,7 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::WebSocketStream;
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
+use wslink_core::defaults::{DEFAULT_MAX_FRAME_SIZE, MESSAGE_OVERHEAD};
 use wslink_core::{Listener, PeerInfo};
 
 use crate::backend::{ServerTransport, WsBackend};
@@ -111,7 +112,7 @@ impl Default for HttpOptions {
             backend: WsBackend::default(),
             content: None,
             fs_endpoints: Vec::new(),
-            max_message_size: 4 * 1024 * 1024 + 4096,
+            max_message_size: DEFAULT_MAX_FRAME_SIZE + MESSAGE_OVERHEAD,
             read_buffer_size: 8 * 1024,
             dead_after: Some(std::time::Duration::from_secs(45)),
             header_read_timeout: std::time::Duration::from_secs(10),
