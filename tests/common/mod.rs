@@ -4,6 +4,7 @@
 
 pub mod conformance;
 pub mod launcher;
+pub mod logs;
 pub mod peers;
 pub mod relay;
 

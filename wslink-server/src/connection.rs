@@ -261,7 +261,20 @@ async fn serve<T: Transport>(shared: Arc<Shared>, transport: T, session: Arc<Ses
             writer.abort();
         }
     }
-    tracing::debug!(code = %close.code, "disconnected");
+    log_disconnected(stream.close_frame(), &close);
+}
+
+/// Logs the end of a connection: with the peer's close code and reason when the peer
+/// closed it, else with the close we sent.
+fn log_disconnected(peer: Option<&Close>, ours: &Close) {
+    match peer {
+        Some(peer) => tracing::debug!(
+            code = %peer.code,
+            reason = %peer.reason,
+            "disconnected: closed by the peer"
+        ),
+        None => tracing::debug!(code = %ours.code, reason = %ours.reason, "disconnected"),
+    }
 }
 
 /// Encodes and queues a reply; a result that cannot be encoded becomes -32002.
