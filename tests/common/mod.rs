@@ -2,6 +2,7 @@
 //! transport, and a raw connection for speaking frames by hand.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod child;
 pub mod conformance;
 pub mod launcher;
 pub mod logs;
