@@ -20,56 +20,75 @@ pub const CANNED: &str = "Hello, is anyone there?";
 /// `wslink.say.hello`, `wslink.start.talking` and `wslink.stop.talking`, speaking
 /// as `name`.
 pub fn router(name: &str) -> Router {
-    let name: Arc<str> = name.into();
-    let talker: Arc<Mutex<Option<JoinHandle<()>>>> = Arc::default();
-    let stopper = talker.clone();
-    let canned = format!("{name}: {CANNED}");
+    let chat = Chat {
+        name: name.into(),
+        talker: Arc::default(),
+    };
+    let (start, stop) = (chat.clone(), chat.clone());
     Router::new()
         .rpc("wslink.say.hello", move |ctx: Context, message: String| {
-            let line = format!("{name}: {message}");
-            async move {
-                ctx.publish(TOPIC, line.clone()).await?;
-                Ok(line)
-            }
+            let chat = chat.clone();
+            async move { chat.say_hello(&ctx, &message).await }
         })
         .rpc(
             "wslink.start.talking",
             move |ctx: Context, period: Option<f64>| {
-                let talker = talker.clone();
-                let canned = canned.clone();
-                async move {
-                    let period =
-                        Duration::from_secs_f64(period.unwrap_or(5.0).clamp(0.05, 86_400.0));
-                    let task = tokio::spawn(async move {
-                        loop {
-                            if let Err(e) = ctx.publish(TOPIC, canned.clone()).await {
-                                tracing::warn!(error = ?e, "chat: cannot publish");
-                            }
-                            tokio::time::sleep(period).await;
-                        }
-                    });
-                    let previous = talker
-                        .lock()
-                        .map_err(|_| RpcError::exception("lock"))?
-                        .replace(task);
-                    if let Some(previous) = previous {
-                        previous.abort();
-                    }
-                    Ok(Value::Nil)
-                }
+                let chat = start.clone();
+                async move { chat.start_talking(ctx, period) }
             },
         )
         .rpc("wslink.stop.talking", move || {
-            let stopper = stopper.clone();
-            async move {
-                if let Some(task) = stopper
-                    .lock()
-                    .map_err(|_| RpcError::exception("lock"))?
-                    .take()
-                {
-                    task.abort();
-                }
-                Ok(Value::Nil)
-            }
+            let chat = stop.clone();
+            async move { chat.stop_talking() }
         })
+}
+
+/// The chat's state: who speaks, and the task that talks on its own, if any.
+#[derive(Debug, Clone)]
+struct Chat {
+    name: Arc<str>,
+    talker: Arc<Mutex<Option<JoinHandle<()>>>>,
+}
+
+impl Chat {
+    /// Publishes `"<name>: <message>"` on the topic and returns it.
+    async fn say_hello(&self, ctx: &Context, message: &str) -> Result<String, RpcError> {
+        let line = format!("{}: {message}", self.name);
+        ctx.publish(TOPIC, line.clone()).await?;
+        Ok(line)
+    }
+
+    /// Publishes the canned line every `period` seconds (default 5) from now on, in
+    /// place of any earlier talker.
+    fn start_talking(&self, ctx: Context, period: Option<f64>) -> Result<Value, RpcError> {
+        let period = Duration::from_secs_f64(period.unwrap_or(5.0).clamp(0.05, 86_400.0));
+        let line = format!("{}: {CANNED}", self.name);
+        let task = tokio::spawn(talk(ctx, line, period));
+        if let Some(previous) = self.lock()?.replace(task) {
+            previous.abort();
+        }
+        Ok(Value::Nil)
+    }
+
+    /// Stops the talker, if one runs.
+    fn stop_talking(&self) -> Result<Value, RpcError> {
+        if let Some(task) = self.lock()?.take() {
+            task.abort();
+        }
+        Ok(Value::Nil)
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Option<JoinHandle<()>>>, RpcError> {
+        self.talker.lock().map_err(|_| RpcError::exception("lock"))
+    }
+}
+
+/// Publishes `line` every `period`, until aborted.
+async fn talk(ctx: Context, line: String, period: Duration) {
+    loop {
+        if let Err(e) = ctx.publish(TOPIC, line.clone()).await {
+            tracing::warn!(error = ?e, "chat: cannot publish");
+        }
+        tokio::time::sleep(period).await;
+    }
 }

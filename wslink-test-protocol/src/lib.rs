@@ -35,7 +35,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use wslink_core::{map, Map, RpcError, Value};
-
 use wslink_server::{Args, Context, Kwargs, Router};
 
 /// The largest `test.bytes` answer (1 GiB).
