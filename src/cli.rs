@@ -104,7 +104,7 @@ pub struct ServerArgs {
     #[arg(
         long = "auth-msg-size",
         env = "WSLINK_AUTH_MSG_SIZE",
-        default_value_t = 512
+        default_value_t = wslink_core::DecodeLimits::DEFAULT_PRE_AUTH_MESSAGE_SIZE
     )]
     pub auth_msg_size: usize,
 
