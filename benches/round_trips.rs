@@ -18,9 +18,9 @@ use std::time::Instant;
 
 use tokio::task::JoinSet;
 use wslink::client::Client;
-use wslink::server::test_protocol;
 use wslink::server::Server;
 use wslink::{memory, Map, Value};
+use wslink_test_protocol as test_protocol;
 
 const IN_FLIGHT: usize = 64;
 

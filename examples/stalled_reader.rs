@@ -7,7 +7,7 @@
 //! and their ratio (the target: ≥ 90 %). Figures only, nothing asserted.
 //!
 //! ```text
-//! cargo run --release --example stalled_reader -- --seconds 10 --rounds 3
+//! cargo run --release --features cli --example stalled_reader -- --seconds 10 --rounds 3
 //! ```
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,8 +18,9 @@ use clap::Parser;
 use futures_util::{SinkExt, StreamExt};
 use wslink::client::Client;
 use wslink::map;
-use wslink::server::{test_protocol, Server};
+use wslink::server::Server;
 use wslink::ws::{HttpOptions, WsListener};
+use wslink_test_protocol as test_protocol;
 
 #[derive(Parser)]
 struct Args {
@@ -81,9 +82,12 @@ async fn main() {
     let mut counters = Vec::new();
     let mut clients = Vec::new();
     for _ in 0..args.readers {
-        let client = Client::connect(wslink::ws::connect(&url).await.unwrap(), "wslink-secret")
-            .await
-            .unwrap();
+        let client = Client::connect(
+            wslink::ws::connect(&url).await.unwrap(),
+            wslink::client::DEFAULT_SECRET,
+        )
+        .await
+        .unwrap();
         let mut sub = client.subscribe("bench.flood").unwrap();
         let counter = Arc::new(AtomicU64::new(0));
         let c = counter.clone();
@@ -108,7 +112,7 @@ async fn main() {
         let hello = wslink::Message::Request(wslink::Request {
             id: "system:c0:0".into(),
             method: "wslink.hello".into(),
-            args: vec![map! { "secret" => "wslink-secret" }],
+            args: vec![map! { "secret" => wslink::client::DEFAULT_SECRET }],
             kwargs: Default::default(),
         });
         use wslink::Codec as _;

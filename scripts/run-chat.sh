@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 if [ ! -f examples/chat/www/node_modules/wslink2/dist/wslink.js ]; then
   npm ci --prefix examples/chat/www --no-audit --no-fund
 fi
-exec cargo run --release --example chat -- --host 127.0.0.1 --port "${PORT:-8080}" --timeout 0 "$@"
+exec cargo run --release --features cli --example chat -- --host 127.0.0.1 --port "${PORT:-8080}" --timeout 0 "$@"

@@ -8,7 +8,7 @@ root="$(pwd)"
 if [ ! -f examples/chat/www/node_modules/wslink2/dist/wslink.js ]; then
   npm ci --prefix examples/chat/www --no-audit --no-fund
 fi
-cargo build --release --example chat -p wslink
+cargo build --release -p wslink --features cli --example chat
 work="$root/target/launcher-chat"
 mkdir -p "$work/logs"
 cat > "$work/launcher.json" <<JSON

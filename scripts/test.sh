@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: installs the real wslink peers (PyPI and npm packages, Debian
 # chromium) with interop/setup.sh, then runs every test of the workspace (unit,
-# in-process whole-system, property, doc and interop tests), the lint gates, the
-# benchmarks in a quick smoke mode, and a short fuzz run of every decoder.
+# in-process whole-system, property, doc and interop tests: the interop tests need the
+# feature `interop`), the lint gates, the benchmarks in a quick smoke mode, and a short
+# fuzz run of every decoder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,18 +12,19 @@ npm ci --prefix examples/chat/www --no-audit --no-fund --silent
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy --workspace --all-targets --features interop -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
 mkdir -p target
 log=target/test-output.log
 : > "$log"
-cargo test --workspace --all-targets 2>&1 | tee -a "$log"
-cargo test --workspace --doc 2>&1 | tee -a "$log"
+cargo test --workspace --all-targets --features interop 2>&1 | tee -a "$log"
+cargo test --workspace --doc --features interop 2>&1 | tee -a "$log"
 
 # The benchmarks in a quick smoke mode (they must run; no figure is asserted).
 cargo bench -p wslink-codec-msgpack -p wslink-core -p wslink-server \
   --bench codec --bench ids --bench dispatch -- --quick
-cargo bench --bench round_trips
+cargo bench --features cli --bench round_trips
 cargo run --release -p wslink-bench -- --quick --compare --also-backend fastwebsockets \
   --json target/bench-quick.json --chart target/bench-quick.svg
 

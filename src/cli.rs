@@ -43,6 +43,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use wslink_core::defaults::{DEFAULT_MAX_FRAME_SIZE, MESSAGE_OVERHEAD};
 use wslink_core::Generation;
 use wslink_server::{ServerBuilder, ServerHandle};
 use wslink_transport_ws::{HttpOptions, TlsConfig, WsListener};
@@ -96,14 +97,14 @@ pub struct ServerArgs {
     pub fs_endpoints: String,
 
     /// Chunk size of outgoing messages, announced as `maxMsgSize`.
-    #[arg(long = "max-msg-size", env = "WSLINK_MAX_MSG_SIZE", default_value_t = 4 * 1024 * 1024)]
+    #[arg(long = "max-msg-size", env = "WSLINK_MAX_MSG_SIZE", default_value_t = DEFAULT_MAX_FRAME_SIZE)]
     pub max_msg_size: usize,
 
     /// Largest message accepted before the hello.
     #[arg(
         long = "auth-msg-size",
         env = "WSLINK_AUTH_MSG_SIZE",
-        default_value_t = 512
+        default_value_t = wslink_core::DecodeLimits::DEFAULT_PRE_AUTH_MESSAGE_SIZE
     )]
     pub auth_msg_size: usize,
 
@@ -228,7 +229,7 @@ impl ServerArgs {
                 .then(|| HttpOptions::endpoint_path(&self.ws_endpoint)),
             content: self.content.clone(),
             fs_endpoints: self.fs_endpoints(),
-            max_message_size: self.max_msg_size + 4096,
+            max_message_size: self.max_msg_size + MESSAGE_OVERHEAD,
             dead_after: self.heartbeat().map(|every| every.mul_f64(1.5)),
             allowed_origins: (!self.allowed_origins.is_empty())
                 .then(|| self.allowed_origins.clone()),

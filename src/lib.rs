@@ -10,7 +10,8 @@
 //! | `msgpack` | yes | [`msgpack`]: the 2.x codec |
 //! | `json` | yes | [`json`]: the 1.x codec (JSON text frames with binary attachments) |
 //! | `ws` | yes | [`ws`]: WebSocket transport (server side and `ws://`/`wss://` connector) |
-//! | `cli` | yes | [`cli`]: the reference server's flags, and the `wslink` command |
+//! | `cli` | no | `cli`: the reference server's flags, and the `wslink`, `wslink-relay` and `wslink-test-server` commands (clap, tracing-subscriber, `--ssl adhoc` certificates) |
+//! | `interop` | no | nothing in the library: turns on the tests against the real peers (`interop/setup.sh`) |
 //! | `fastwebsockets` | no | a second server-side WebSocket implementation for [`ws`], picked with `HttpOptions::backend` |
 //!
 //! The message model and the traits ([`Value`], [`Codec`], [`Transport`], …) are always
@@ -31,7 +32,7 @@
 //! let (listener, connector) = memory::listener(16);
 //! tokio::spawn(server.serve(listener));
 //!
-//! let client = Client::connect(connector.connect().await.unwrap(), "wslink-secret").await.unwrap();
+//! let client = Client::connect(connector.connect().await.unwrap(), wslink::client::DEFAULT_SECRET).await.unwrap();
 //! let mut lines = client.subscribe("chat.lines").unwrap();
 //! client.call("chat.say", vec!["hi".into()], Default::default()).await.unwrap();
 //! assert_eq!(lines.recv().await.unwrap(), wslink::Value::from("hi"));

@@ -58,7 +58,7 @@ enum Command {
         /// The hello secret.
         #[arg(
             long,
-            default_value = "wslink-secret",
+            default_value = wslink::server::DEFAULT_SECRET,
             env = "WSLINK_SECRET",
             hide_env_values = true
         )]
@@ -85,7 +85,7 @@ enum Command {
         /// The hello secret.
         #[arg(
             long,
-            default_value = "wslink-secret",
+            default_value = wslink::server::DEFAULT_SECRET,
             env = "WSLINK_SECRET",
             hide_env_values = true
         )]

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use common::{connect, start, test_server, WAIT};
 use wslink::client::{Client, ClientError};
-use wslink::server::test_protocol::pattern_bytes;
 use wslink::server::{ExitPolicy, Server};
 use wslink::{memory, Call, Map, RpcError, Value};
+use wslink_test_protocol::pattern_bytes;
 
 #[tokio::test]
 async fn two_hundred_concurrent_calls_all_answered_correctly() {

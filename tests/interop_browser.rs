@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use common::peers::{node, repo, require, serve_ws};
 use wslink::json::{JsonCodec, Style};
-use wslink::server::{test_protocol::chat, Server};
+use wslink::server::Server;
 use wslink::ws::HttpOptions;
+use wslink_test_protocol::chat;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_page_in_chromium_talks_to_the_rust_server() {

@@ -1,43 +1,18 @@
 //! The relay and the server's reverse mode: a server that connects out to a relay serves
-//! the browser on the other side — the real npm wslink client among them, 20 MiB both
-//! ways — and every browser session must say its own hello.
+//! the browser on the other side, and every browser session must say its own hello (the
+//! real npm wslink client through the relay is in `interop_relay.rs`).
 
 mod common;
 
 use std::time::Duration;
 
-use common::peers::{node, serve_ws};
+use common::peers::serve_ws;
+use common::relay::{start_relay, start_reverse_server};
 use common::{test_server, Raw, SECRET, WAIT};
 use wslink::client::Client;
-use wslink::ws::relay::{run_relay, RelayMode};
-use wslink::ws::{ConnectOptions, HttpOptions, WsListener};
+use wslink::ws::relay::RelayMode;
+use wslink::ws::HttpOptions;
 use wslink::{Map, Message, Request, Response, Value};
-
-async fn start_relay(mode: impl FnOnce(String) -> RelayMode) -> String {
-    let options = HttpOptions {
-        ws_endpoint: Some("/proxy".into()),
-        ws_prefix: true,
-        max_message_size: 64 << 20,
-        dead_after: None,
-        ..HttpOptions::default()
-    };
-    let listener = WsListener::bind("127.0.0.1:0", options).await.unwrap();
-    let base = format!("ws://{}/proxy", listener.local_addr());
-    tokio::spawn(run_relay(
-        listener,
-        mode("/proxy".into()),
-        ConnectOptions::default(),
-    ));
-    base
-}
-
-async fn start_reverse_server(url: &str) {
-    let server = test_server().build();
-    let url = url.to_owned();
-    tokio::spawn(async move { wslink::cli::serve_reverse(server, &url).await });
-    // Give the server time to connect and wait for its browser.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-}
 
 async fn rust_browser(url: &str) -> Client {
     let transport = wslink::ws::connect(url).await.unwrap();
@@ -101,19 +76,6 @@ async fn sessions_through_the_relay_each_need_a_hello() {
             .expect("an answer through the relay"),
         Some(Message::Response(Response { outcome: Ok(_), .. }))
     ));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_npm_client_through_the_relay_with_20_mib_both_ways() {
-    let base = start_relay(|_| RelayMode::Relay).await;
-    let url = format!("{base}/session-js");
-    start_reverse_server(&url).await;
-    let (ok, output) = node("relay_session.js", &[&url], Duration::from_secs(120)).await;
-    println!("{output}");
-    assert!(
-        ok && output.contains("# fail 0"),
-        "the npm client through the relay failed:\n{output}"
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

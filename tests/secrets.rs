@@ -3,37 +3,16 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
+use common::logs;
 use common::{start, test_server};
 use wslink::client::Client;
 use wslink::Map;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn hellos_do_not_log_the_secret() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
     // The in-process transport and this single-threaded runtime keep every task's logs
     // on this thread's subscriber.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = logs::capture();
 
     let secret = "s3cret-7f9c2e-never-log-me";
     let wrong = "wrong-4b1d-never-log-me-either";
@@ -51,7 +30,7 @@ async fn hellos_do_not_log_the_secret() {
     client.close().await;
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
 
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     assert!(
         text.contains("hello accepted") && text.contains("hello rejected"),
         "the hellos were logged:\n{text}"

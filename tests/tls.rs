@@ -10,9 +10,9 @@ use std::path::PathBuf;
 use common::peers::{host_port, serve_ws};
 use common::{test_server, SECRET, WAIT};
 use wslink::client::Client;
-use wslink::server::test_protocol::pattern_bytes;
 use wslink::ws::{connect_with, ConnectOptions, HttpOptions, TlsConfig};
 use wslink::{Map, TransportError};
+use wslink_test_protocol::pattern_bytes;
 
 /// A self-signed certificate for the loopback names, written as PEM into a fresh folder.
 struct Certificate {

@@ -2,11 +2,11 @@
 //!
 //! ```text
 //! npm ci --prefix examples/chat/www          # the page's wslink client, from npm
-//! cargo run --example chat -- --port 8080    # then open http://127.0.0.1:8080/
+//! cargo run --features cli --example chat -- --port 8080    # then open http://127.0.0.1:8080/
 //! ```
 //! (`scripts/run-chat.sh` does both.)
 //!
-//! The server exposes the chat methods of the test protocol:
+//! The server's methods are in `chat.rs`, next to this file:
 //! * `wslink.say.hello(message)` publishes `"<name>: <message>"` on
 //!   `wslink.communication.channel` and returns it;
 //! * `wslink.start.talking(period)` / `wslink.stop.talking()` make the server talk on its
@@ -18,7 +18,9 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use wslink::cli::{bind, init_tracing, serve_bound, ServerArgs};
-use wslink::server::{test_protocol::chat, Server};
+use wslink::server::Server;
+
+pub mod chat;
 
 #[derive(Parser)]
 #[command(about = "wslink chat example: open the printed URL in a browser")]

@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use wslink::client::{Client, ClientError};
-use wslink::server::test_protocol::pattern_bytes;
 use wslink::{array, map, Bytes, Ext, Map, Timestamp, Value};
+use wslink_test_protocol::pattern_bytes;
 
 use super::WAIT;
 

@@ -2,16 +2,21 @@
 //! transport, and a raw connection for speaking frames by hand.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod child;
 pub mod conformance;
+pub mod launcher;
+pub mod logs;
 pub mod peers;
+pub mod relay;
 
 use std::time::Duration;
 
 use wslink::client::Client;
 use wslink::memory::{self, MemoryConnector, MemorySink, MemoryStream};
 use wslink::msgpack::MsgpackCodec;
-use wslink::server::{test_protocol, Server, ServerBuilder, ServerHandle};
+use wslink::server::{Server, ServerBuilder, ServerHandle};
 use wslink::{Codec, DecodeLimits, Decoder, Frame, FrameSink, FrameStream, Message, Transport};
+use wslink_test_protocol as test_protocol;
 
 pub const SECRET: &str = "wslink-secret";
 

@@ -19,8 +19,10 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, oneshot, watch};
+use wslink_core::codec::DynCodec;
 use wslink_core::id::{is_valid_topic, rpc_id, HELLO_ID, HELLO_METHOD};
 use wslink_core::inbound::{self, Discard, InboundStats, Verdict};
+use wslink_core::ping::PingTicker;
 use wslink_core::{
     from_value, map, ClientId, Close, CloseCode, Codec, CodecError, DecodeLimits, Decoder, Encoded,
     FrameSink, FrameStream, Map, Message, Request, Transport, TransportError, Value, WireError,
@@ -29,11 +31,10 @@ use wslink_core::{
 use crate::error::ClientError;
 use crate::subscription::{Subscription, Topics};
 
-/// The secret the reference JS client sends when none is given.
-pub const DEFAULT_SECRET: &str = "wslink-secret";
+pub use wslink_core::defaults::DEFAULT_SECRET;
 
 /// The chunk size used until the hello reply announces the server's (as the JS client).
-pub const PRE_HELLO_FRAME_SIZE: usize = 512 * 1024;
+pub const PRE_HELLO_FRAME_SIZE: usize = wslink_core::defaults::CLIENT_PRE_HELLO_FRAME_SIZE;
 
 /// How a client dials again after its connection drops.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,21 +100,6 @@ impl Default for ClientConfig {
     }
 }
 
-/// What the client needs of a codec, object-safe.
-trait ClientCodec: Send + Sync {
-    fn encode(&self, message: &Message, max_frame: usize) -> Result<Encoded, CodecError>;
-    fn decoder(&self, limits: DecodeLimits) -> Box<dyn Decoder>;
-}
-
-impl<C: Codec> ClientCodec for C {
-    fn encode(&self, message: &Message, max_frame: usize) -> Result<Encoded, CodecError> {
-        Codec::encode(self, message, max_frame)
-    }
-    fn decoder(&self, limits: DecodeLimits) -> Box<dyn Decoder> {
-        Box::new(Codec::decoder(self, limits))
-    }
-}
-
 enum Outgoing {
     Message(Encoded),
     Close(Close),
@@ -141,7 +127,7 @@ struct State {
 
 /// State shared by the client handles, the link tasks and the reconnecting task.
 struct Inner {
-    codec: Box<dyn ClientCodec>,
+    codec: Box<dyn DynCodec>,
     state: Mutex<State>,
     changed: watch::Sender<u64>,
     topics: Arc<Topics>,
@@ -739,16 +725,12 @@ async fn write_loop<S: FrameSink>(
     mut rx: mpsc::Receiver<Outgoing>,
     keepalive: Option<Duration>,
 ) {
-    let mut ticker = keepalive.map(|every| {
-        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        ticker
-    });
+    let mut ticker = PingTicker::new(keepalive);
     let mut under_load = false;
     loop {
         let item = tokio::select! {
             item = rx.recv() => item,
-            _ = async { ticker.as_mut().expect("guarded").tick().await }, if ticker.is_some() => {
+            _ = ticker.tick() => {
                 if sink.ping().await.is_err() {
                     return;
                 }

@@ -16,7 +16,7 @@
 //! let (listener, connector) = memory::listener(16);
 //! tokio::spawn(server.serve(listener));
 //!
-//! let client = Client::connect(connector.connect().await.unwrap(), "wslink-secret").await.unwrap();
+//! let client = Client::connect(connector.connect().await.unwrap(), wslink_client::DEFAULT_SECRET).await.unwrap();
 //! let sum: i64 = client.call_as("demo.add", vec![2.into(), 3.into()]).await.unwrap();
 //! assert_eq!(sum, 5);
 //! # });

@@ -44,11 +44,7 @@ pub use encode::{encode_gapped, encode_message, GappedWriter};
 pub use header::{ChunkHeader, HEADER_LEN};
 pub use unchunker::Unchunker;
 
-/// The chunk size the reference server uses and announces (`WSLINK_MAX_MSG_SIZE`).
-pub const DEFAULT_MAX_FRAME_SIZE: usize = 4 * 1024 * 1024;
-
-/// The chunk size the JS client uses until the hello reply tells it otherwise.
-pub const CLIENT_PRE_HELLO_FRAME_SIZE: usize = 512 * 1024;
+pub use wslink_core::defaults::{CLIENT_PRE_HELLO_FRAME_SIZE, DEFAULT_MAX_FRAME_SIZE};
 
 /// The 2.x codec.
 #[derive(Debug, Clone, Copy, Default)]

@@ -12,9 +12,11 @@
 //! | [`envelope`] | [`Message`]: requests, responses, publications |
 //! | [`id`] | the id grammar (`system:c0:0`, `rpc:<client>:<n>`, `publish:<topic>:<n>`), [`ClientId`] |
 //! | [`error`] | wire errors and their codes, [`RpcError`] and its one mapping to the wire |
-//! | [`codec`] | [`Codec`]: message ⇄ frames, with a [`Decoder`] per connection |
+//! | [`codec`] | [`Codec`]: message ⇄ frames, with a [`Decoder`] per connection; [`codec::DynCodec`], a codec as a trait object |
+//! | [`defaults`] | the reference's defaults: secret, chunk size, message overhead |
 //! | [`transport`] | [`Transport`], [`Listener`]: connections that carry frames |
 //! | [`memory`] | an in-process transport for tests and embedding |
+//! | [`ping`] | [`ping::PingTicker`]: when a connection's writer sends its keepalive ping |
 //! | [`router`] | [`Call`]: an RPC is a `tower::Service<Call>` |
 //! | [`pubsub`] | [`PubSub`]: publish to all, one, or all but one client |
 //! | [`session`] | [`Session`]: one connected client as the server sees it |
@@ -38,11 +40,13 @@
 //! ```
 
 pub mod codec;
+pub mod defaults;
 pub mod envelope;
 pub mod error;
 pub mod id;
 pub mod inbound;
 pub mod memory;
+pub mod ping;
 pub mod pubsub;
 pub mod router;
 pub mod session;

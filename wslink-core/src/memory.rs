@@ -132,6 +132,10 @@ impl FrameStream for MemoryStream {
             }
         }
     }
+
+    fn close_frame(&self) -> Option<&Close> {
+        MemoryStream::close_frame(self)
+    }
 }
 
 /// Accepts in-process connections made with a [`MemoryConnector`].

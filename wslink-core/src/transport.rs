@@ -125,6 +125,13 @@ pub trait FrameSink: Send + 'static {
 pub trait FrameStream: Send + 'static {
     /// The next data frame; `None` once the connection is closed.
     async fn recv(&mut self) -> Option<Result<Frame, TransportError>>;
+
+    /// The close frame the peer sent, once [`FrameStream::recv`] returned `None` because
+    /// of it; `None` if the connection ended without one (the default, for transports
+    /// without close frames).
+    fn close_frame(&self) -> Option<&Close> {
+        None
+    }
 }
 
 /// One connection.

@@ -22,20 +22,18 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{Method, Request, Response, StatusCode};
-use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use serde_json::{Map, Value};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tower::ServiceExt;
-use tower_http::services::ServeDir;
+use wslink_transport_ws::StaticFiles;
 
 use crate::error::ApiError;
 use crate::manager::SessionManager;
 
-type Body = UnsyncBoxBody<Bytes, std::io::Error>;
+type Body = wslink_transport_ws::StaticBody;
 
 /// The routes and their switches.
 #[derive(Debug)]
@@ -46,7 +44,7 @@ pub struct Api {
     get: bool,
     delete: bool,
     max_body: usize,
-    content: Option<ServeDir>,
+    content: Option<StaticFiles>,
 }
 
 impl Api {
@@ -59,10 +57,7 @@ impl Api {
             get: conf.enable_get,
             delete: conf.enable_delete,
             max_body: conf.max_body,
-            content: conf
-                .content
-                .as_ref()
-                .map(|dir| ServeDir::new(dir).append_index_html_on_directories(true)),
+            content: conf.content.as_ref().map(StaticFiles::new),
             manager,
         }
     }
@@ -243,16 +238,7 @@ async fn static_files(api: &Api, req: Request<Incoming>) -> Response<Body> {
             &serde_json::json!({"error": "Not found"}),
         );
     };
-    match dir.clone().oneshot(req).await {
-        Ok(response) => response.map(|body| body.boxed_unsync()),
-        Err(e) => {
-            tracing::warn!(error = %e, "static file error");
-            json(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &serde_json::json!({"error": "static file error"}),
-            )
-        }
-    }
+    dir.serve(req).await
 }
 
 #[cfg(test)]

@@ -22,7 +22,8 @@ use wslink_core::{
     map, Call, CallKind, ClientId, Codec, FrameSink, FrameStream, Generation, Map, Message,
     PeerInfo, PubSub, PublishError, Request, Target, Transport, Value,
 };
-use wslink_server::{test_protocol, Server, ServerHandle};
+use wslink_server::{Server, ServerHandle};
+use wslink_test_protocol as test_protocol;
 
 struct NoPubSub;
 

@@ -9,35 +9,14 @@
 
 use std::sync::Arc;
 
-use wslink_core::{Codec, CodecError, DecodeLimits, Decoder, Encoded, Frame, Generation, Message};
-
-/// What the server needs of a codec, object-safe.
-pub trait AnyCodec: Send + Sync + 'static {
-    /// The generation it speaks.
-    fn generation(&self) -> Generation;
-    /// See [`Codec::encode`].
-    fn encode(&self, message: &Message, max_frame_size: usize) -> Result<Encoded, CodecError>;
-    /// See [`Codec::decoder`].
-    fn decoder(&self, limits: DecodeLimits) -> Box<dyn Decoder>;
-}
-
-impl<C: Codec> AnyCodec for C {
-    fn generation(&self) -> Generation {
-        Codec::generation(self)
-    }
-    fn encode(&self, message: &Message, max_frame_size: usize) -> Result<Encoded, CodecError> {
-        Codec::encode(self, message, max_frame_size)
-    }
-    fn decoder(&self, limits: DecodeLimits) -> Box<dyn Decoder> {
-        Box::new(Codec::decoder(self, limits))
-    }
-}
+use wslink_core::codec::DynCodec;
+use wslink_core::{Frame, Generation};
 
 /// At most one codec per generation.
 #[derive(Clone, Default)]
-pub struct Codecs {
-    v1: Option<Arc<dyn AnyCodec>>,
-    v2: Option<Arc<dyn AnyCodec>>,
+pub(crate) struct Codecs {
+    v1: Option<Arc<dyn DynCodec>>,
+    v2: Option<Arc<dyn DynCodec>>,
 }
 
 impl std::fmt::Debug for Codecs {
@@ -48,8 +27,8 @@ impl std::fmt::Debug for Codecs {
 
 impl Codecs {
     /// Adds `codec`, replacing one of the same generation.
-    pub fn insert(&mut self, codec: impl AnyCodec) {
-        let codec: Arc<dyn AnyCodec> = Arc::new(codec);
+    pub(crate) fn insert(&mut self, codec: impl DynCodec) {
+        let codec: Arc<dyn DynCodec> = Arc::new(codec);
         match codec.generation() {
             Generation::V1 => self.v1 = Some(codec),
             Generation::V2 => self.v2 = Some(codec),
@@ -57,7 +36,7 @@ impl Codecs {
     }
 
     /// Stops speaking `generation`.
-    pub fn remove(&mut self, generation: Generation) {
+    pub(crate) fn remove(&mut self, generation: Generation) {
         match generation {
             Generation::V1 => self.v1 = None,
             Generation::V2 => self.v2 = None,
@@ -65,7 +44,7 @@ impl Codecs {
     }
 
     /// The codec of `generation`, if the server speaks it.
-    pub fn get(&self, generation: Generation) -> Option<&Arc<dyn AnyCodec>> {
+    pub(crate) fn get(&self, generation: Generation) -> Option<&Arc<dyn DynCodec>> {
         match generation {
             Generation::V1 => self.v1.as_ref(),
             Generation::V2 => self.v2.as_ref(),
@@ -73,7 +52,7 @@ impl Codecs {
     }
 
     /// The generations spoken, 2.x first.
-    pub fn generations(&self) -> impl Iterator<Item = Generation> + '_ {
+    pub(crate) fn generations(&self) -> impl Iterator<Item = Generation> + '_ {
         [Generation::V2, Generation::V1]
             .into_iter()
             .filter(|g| self.get(*g).is_some())
@@ -81,7 +60,7 @@ impl Codecs {
 
     /// The generation a connection speaks, judged from its first frame: `Err` with the
     /// reason when the server cannot speak it.
-    pub fn detect(&self, first: &Frame) -> Result<Generation, &'static str> {
+    pub(crate) fn detect(&self, first: &Frame) -> Result<Generation, &'static str> {
         let wanted = match first {
             Frame::Binary(_) => Generation::V2,
             Frame::Text(_) => Generation::V1,
@@ -99,7 +78,7 @@ impl Codecs {
 
     /// The first generation configured (what a connection is assumed to speak before its
     /// first frame).
-    pub fn preferred(&self) -> Generation {
+    pub(crate) fn preferred(&self) -> Generation {
         self.generations().next().unwrap_or(Generation::V2)
     }
 }

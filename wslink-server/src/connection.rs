@@ -18,6 +18,7 @@ use tower::ServiceExt;
 use tracing::Instrument;
 use wslink_core::id::Id;
 use wslink_core::inbound::{self, close_reason, Discard, InboundStats, Verdict};
+use wslink_core::ping::PingTicker;
 use wslink_core::{
     BoxCallService, Call, CallKind, ClientId, Close, CloseCode, CodecError, Decoder, FrameSink,
     FrameStream, Generation, Message, PubSub, Request, Response, RpcError, Session, Transport,
@@ -267,7 +268,23 @@ async fn serve<T: Transport>(shared: Arc<Shared>, transport: T, session: Arc<Ses
             writer.abort();
         }
     }
-    tracing::debug!(code = %close.code, discarded = %discarded, "disconnected");
+    log_disconnected(stream.close_frame(), &close, &discarded);
+}
+
+/// Logs the end of a connection: with the peer's close code and reason when the peer
+/// closed it, else with the close we sent.
+fn log_disconnected(peer: Option<&Close>, ours: &Close, discarded: &InboundStats) {
+    match peer {
+        Some(peer) => tracing::debug!(
+            code = %peer.code,
+            reason = %peer.reason,
+            %discarded,
+            "disconnected: closed by the peer"
+        ),
+        None => {
+            tracing::debug!(code = %ours.code, reason = %ours.reason, %discarded, "disconnected")
+        }
+    }
 }
 
 /// Awaits a handler, holding the outbox during each poll (see [`Outbox::hold`]): what
@@ -399,16 +416,12 @@ fn send_response(
 /// `keepalive`.
 async fn write_loop<S: FrameSink>(mut sink: S, outbox: Arc<Outbox>, keepalive: Option<Duration>) {
     let mut batch = Vec::new();
-    let mut ticker = keepalive.map(|every| {
-        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        ticker
-    });
+    let mut ticker = PingTicker::new(keepalive);
     loop {
         let next = tokio::select! {
             // `next_batch` loses nothing when the ping branch wins.
             close = outbox.next_batch(&mut batch) => close,
-            _ = async { ticker.as_mut().expect("guarded").tick().await }, if ticker.is_some() => {
+            _ = ticker.tick() => {
                 if let Err(e) = sink.ping().await {
                     tracing::debug!(error = %e, "ping failed");
                     outbox.abort(Close::new(CloseCode::NORMAL, ""));

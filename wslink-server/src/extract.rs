@@ -33,7 +33,7 @@ pub struct CallParts {
 
 impl CallParts {
     /// Takes a call apart.
-    pub fn new(call: Call) -> Self {
+    pub(crate) fn new(call: Call) -> Self {
         CallParts {
             method: call.method,
             args: call.args.into_iter(),

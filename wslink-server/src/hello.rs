@@ -68,7 +68,7 @@ impl SharedSecret {
 }
 
 /// Compares two byte strings in time that depends only on their lengths.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     let mut diff = (a.len() ^ b.len()) as u8 | u8::from(a.len() != b.len());
     for i in 0..a.len().max(b.len()) {
         diff |= a.get(i).copied().unwrap_or(0) ^ b.get(i).copied().unwrap_or(0xff);
@@ -143,7 +143,7 @@ impl<S> Layer<S> for HelloAuthLayer {
 }
 
 /// The hello reply for a session: `{clientID, maxMsgSize}`, or `{clientID}` for 1.x.
-pub fn hello_reply(session: &Session) -> Value {
+pub(crate) fn hello_reply(session: &Session) -> Value {
     let mut m = Map::with_capacity(2);
     m.insert("clientID".into(), session.client_id().as_str().into());
     if session.generation() == Generation::V2 {

@@ -21,7 +21,7 @@ use wslink_core::{
 use crate::outbox::{Offer, Outbox, SlowClientPolicy};
 
 /// Encodes a message in a wire generation, for every connection of a server.
-pub type SharedEncoder =
+pub(crate) type SharedEncoder =
     Arc<dyn Fn(&Message, Generation) -> Result<Encoded, CodecError> + Send + Sync>;
 
 #[derive(Debug, Clone)]
@@ -31,7 +31,7 @@ struct Conn {
 }
 
 /// Live connections and publishing to them. Implements [`PubSub`].
-pub struct Hub {
+pub(crate) struct Hub {
     encoder: SharedEncoder,
     policy: SlowClientPolicy,
     conns: RwLock<HashMap<ClientId, Conn>>,
@@ -50,7 +50,7 @@ impl std::fmt::Debug for Hub {
 
 impl Hub {
     /// A hub that encodes with `encoder` and treats full queues with `policy`.
-    pub fn new(encoder: SharedEncoder, policy: SlowClientPolicy) -> Self {
+    pub(crate) fn new(encoder: SharedEncoder, policy: SlowClientPolicy) -> Self {
         Hub {
             encoder,
             policy,
@@ -70,7 +70,12 @@ impl Hub {
 
     /// Adds a connection unless `limit` connections are open already; returns whether
     /// it was added.
-    pub fn register(&self, session: Arc<Session>, outbox: Arc<Outbox>, limit: usize) -> bool {
+    pub(crate) fn register(
+        &self,
+        session: Arc<Session>,
+        outbox: Arc<Outbox>,
+        limit: usize,
+    ) -> bool {
         let n = {
             let mut conns = self.write();
             if conns.len() >= limit {
@@ -84,7 +89,7 @@ impl Hub {
     }
 
     /// Removes a connection.
-    pub fn unregister(&self, client: &ClientId) {
+    pub(crate) fn unregister(&self, client: &ClientId) {
         let n = {
             let mut conns = self.write();
             conns.remove(client);
@@ -94,12 +99,12 @@ impl Hub {
     }
 
     /// Connections open now.
-    pub fn connection_count(&self) -> usize {
+    pub(crate) fn connection_count(&self) -> usize {
         self.read().len()
     }
 
     /// Authenticated connections open now, other than `except`.
-    pub fn authenticated_count(&self, except: Option<&ClientId>) -> usize {
+    pub(crate) fn authenticated_count(&self, except: Option<&ClientId>) -> usize {
         self.read()
             .values()
             .filter(|c| c.session.is_authenticated() && Some(c.session.client_id()) != except)
@@ -107,12 +112,12 @@ impl Hub {
     }
 
     /// Watches the number of open connections.
-    pub fn watch_count(&self) -> watch::Receiver<usize> {
+    pub(crate) fn watch_count(&self) -> watch::Receiver<usize> {
         self.count.subscribe()
     }
 
     /// Starts closing one client's connection with `close`; `false` if it is not connected.
-    pub fn close_client(&self, client: &ClientId, close: Close) -> bool {
+    pub(crate) fn close_client(&self, client: &ClientId, close: Close) -> bool {
         match self.read().get(client) {
             Some(conn) => {
                 conn.outbox.close(close);
@@ -123,7 +128,7 @@ impl Hub {
     }
 
     /// Starts closing every connection with `close` (queued messages are still sent).
-    pub fn close_all(&self, close: Close) {
+    pub(crate) fn close_all(&self, close: Close) {
         for conn in self.read().values() {
             conn.outbox.close(close.clone());
         }

@@ -33,16 +33,15 @@
 //!
 //! * `msgpack` (default): [`Server::builder`] with the 2.x codec.
 
-pub mod codecs;
+mod codecs;
 mod connection;
 pub mod extract;
 pub mod handler;
 pub mod hello;
-pub mod hub;
-pub mod outbox;
+mod hub;
+mod outbox;
 pub mod router;
 pub mod server;
-pub mod test_protocol;
 
 pub use extract::{Args, Context, FromCall, Kwargs};
 pub use handler::Handler;

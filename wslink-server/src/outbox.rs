@@ -68,7 +68,7 @@ struct State {
 
 /// What happened to a publication offered to an [`Outbox`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Offer {
+pub(crate) enum Offer {
     /// Queued.
     Queued,
     /// Not queued: the queue stayed full.
@@ -83,7 +83,7 @@ pub enum Offer {
 
 /// A bounded queue of encoded messages for one connection.
 #[derive(Debug)]
-pub struct Outbox {
+pub(crate) struct Outbox {
     state: Mutex<State>,
     capacity: usize,
     readable: Notify,
@@ -92,7 +92,7 @@ pub struct Outbox {
 
 impl Outbox {
     /// A queue that holds up to `capacity` publications (responses are not counted).
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         Outbox {
             state: Mutex::new(State::default()),
             capacity: capacity.max(1),
@@ -108,7 +108,7 @@ impl Outbox {
     /// Queues a response. Returns `false` if the connection is closing. With `wake`
     /// false the writer is not woken yet: call [`Outbox::wake`] after a burst, so the
     /// burst leaves in one write.
-    pub fn push_reply(&self, encoded: Encoded, wake: bool) -> bool {
+    pub(crate) fn push_reply(&self, encoded: Encoded, wake: bool) -> bool {
         {
             let mut state = self.lock();
             if state.close.is_some() {
@@ -123,7 +123,7 @@ impl Outbox {
     }
 
     /// Wakes the writer if anything is queued.
-    pub fn wake(&self) {
+    pub(crate) fn wake(&self) {
         if !self.lock().queue.is_empty() {
             self.readable.notify_one();
         }
@@ -172,7 +172,7 @@ impl Outbox {
 
     /// Offers a publication without waiting: `None` when the policy says to wait for room
     /// (then use [`Outbox::push_publication`]).
-    pub fn offer_now(&self, encoded: &Encoded, policy: SlowClientPolicy) -> Option<Offer> {
+    pub(crate) fn offer_now(&self, encoded: &Encoded, policy: SlowClientPolicy) -> Option<Offer> {
         let offer = self.try_push_publication(encoded, policy)?;
         if matches!(offer, Offer::Queued | Offer::ReplacedOldest) {
             self.readable.notify_one();
@@ -181,7 +181,11 @@ impl Outbox {
     }
 
     /// Offers a publication under `policy`.
-    pub async fn push_publication(&self, encoded: &Encoded, policy: SlowClientPolicy) -> Offer {
+    pub(crate) async fn push_publication(
+        &self,
+        encoded: &Encoded,
+        policy: SlowClientPolicy,
+    ) -> Offer {
         let deadline = match policy {
             SlowClientPolicy::Wait(d) => tokio::time::Instant::now() + d,
             _ => tokio::time::Instant::now(),
@@ -201,15 +205,9 @@ impl Outbox {
         }
     }
 
-    /// `true` if a publication would be queued right away.
-    pub fn has_room(&self) -> bool {
-        let state = self.lock();
-        state.close.is_none() && state.publications < self.capacity
-    }
-
     /// Waits for messages and moves all queued ones into `batch`. Returns the close to
     /// send once the queue is empty and the connection is closing.
-    pub async fn next_batch(&self, batch: &mut Vec<Encoded>) -> Option<Close> {
+    pub(crate) async fn next_batch(&self, batch: &mut Vec<Encoded>) -> Option<Close> {
         loop {
             let readable = self.readable.notified();
             {
@@ -233,13 +231,13 @@ impl Outbox {
     /// Holds back the publications queued from now on until [`Outbox::release`], so
     /// that a reply queued meanwhile goes out before them. Holds nest (concurrent
     /// handler polls); each lasts one poll of a handler, so a hold is short.
-    pub fn hold(&self) {
+    pub(crate) fn hold(&self) {
         self.lock().holds += 1;
     }
 
     /// Ends a [`hold`](Outbox::hold): once none is left, the publications held back are
     /// queued, in order, after everything queued before (the reply among it).
-    pub fn release(&self) {
+    pub(crate) fn release(&self) {
         let moved = {
             let mut state = self.lock();
             state.holds = state.holds.saturating_sub(1);
@@ -256,7 +254,7 @@ impl Outbox {
     }
 
     /// Starts closing: nothing more is queued; what is queued is still sent, then `close`.
-    pub fn close(&self, close: Close) {
+    pub(crate) fn close(&self, close: Close) {
         {
             let mut state = self.lock();
             if state.close.is_none() {
@@ -268,7 +266,7 @@ impl Outbox {
     }
 
     /// Closes at once, dropping what is queued.
-    pub fn abort(&self, close: Close) {
+    pub(crate) fn abort(&self, close: Close) {
         {
             let mut state = self.lock();
             state.queue.clear();
@@ -278,11 +276,6 @@ impl Outbox {
         }
         self.readable.notify_one();
         self.writable.notify_waiters();
-    }
-
-    /// `true` once closing started.
-    pub fn is_closed(&self) -> bool {
-        self.lock().close.is_some()
     }
 }
 

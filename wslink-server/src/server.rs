@@ -20,8 +20,7 @@ use crate::hub::{Hub, SharedEncoder};
 use crate::outbox::SlowClientPolicy;
 use crate::router::Router;
 
-/// The secret of the reference CLI and JS client when none is given.
-pub const DEFAULT_SECRET: &str = "wslink-secret";
+pub use wslink_core::defaults::DEFAULT_SECRET;
 
 /// Who may stop the server with `application.exit` / `application.exit.later`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -73,7 +72,7 @@ pub struct ServerConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
-            max_frame_size: 4 * 1024 * 1024,
+            max_frame_size: wslink_core::defaults::DEFAULT_MAX_FRAME_SIZE,
             limits: DecodeLimits::default(),
             max_in_flight: 64,
             outbox_capacity: 1024,
@@ -140,7 +139,8 @@ impl ServerBuilder {
     }
 
     /// Also speaks `codec`'s generation (replacing a codec of the same generation). With
-    /// both generations, each connection's first frame decides (see [`crate::codecs`]).
+    /// both generations, each connection's first data frame decides: binary is 2.x, text
+    /// 1.x. A server without 1.x closes a connection whose first frame is text with 1003.
     pub fn codec(mut self, codec: impl Codec) -> Self {
         self.codecs.insert(codec);
         self

@@ -257,6 +257,10 @@ impl FrameStream for ServerStream {
             StreamInner::Fast(stream) => stream.next_frame().await,
         }
     }
+
+    fn close_frame(&self) -> Option<&Close> {
+        ServerStream::close_frame(self)
+    }
 }
 
 #[cfg(test)]

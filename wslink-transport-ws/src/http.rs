@@ -40,13 +40,13 @@ use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::WebSocketStream;
-use tower::ServiceExt;
-use tower_http::services::ServeDir;
+use wslink_core::defaults::{DEFAULT_MAX_FRAME_SIZE, MESSAGE_OVERHEAD};
 use wslink_core::{Listener, PeerInfo};
 
 use crate::backend::{ServerTransport, WsBackend};
 #[cfg(feature = "fastwebsockets")]
 use crate::fast::FastTransport;
+use crate::static_files::StaticFiles;
 use crate::stream::WsTransport;
 #[cfg(feature = "tls")]
 use crate::tls::TlsConfig;
@@ -111,7 +111,7 @@ impl Default for HttpOptions {
             backend: WsBackend::default(),
             content: None,
             fs_endpoints: Vec::new(),
-            max_message_size: 4 * 1024 * 1024 + 4096,
+            max_message_size: DEFAULT_MAX_FRAME_SIZE + MESSAGE_OVERHEAD,
             read_buffer_size: 8 * 1024,
             dead_after: Some(std::time::Duration::from_secs(45)),
             header_read_timeout: std::time::Duration::from_secs(10),
@@ -133,8 +133,8 @@ impl HttpOptions {
 
 struct HttpState {
     options: HttpOptions,
-    content: Option<ServeDir>,
-    mounts: Vec<(String, ServeDir)>,
+    content: Option<StaticFiles>,
+    mounts: Vec<(String, StaticFiles)>,
     accepted: mpsc::Sender<ServerTransport>,
     #[cfg(feature = "tls")]
     tls: Option<(tokio_rustls::TlsAcceptor, std::time::Duration)>,
@@ -173,18 +173,17 @@ impl WsListener {
         }
         let local_addr = tcp.local_addr().expect("a bound listener has an address");
         let (tx, rx) = mpsc::channel(options.backlog.max(1));
-        let static_dir = |dir: &PathBuf| ServeDir::new(dir).append_index_html_on_directories(true);
         let state = Arc::new(HttpState {
             #[cfg(feature = "tls")]
             tls: options
                 .tls
                 .as_ref()
                 .map(|tls| (tls.acceptor(), tls.handshake_timeout())),
-            content: options.content.as_ref().map(static_dir),
+            content: options.content.as_ref().map(StaticFiles::new),
             mounts: options
                 .fs_endpoints
                 .iter()
-                .map(|(name, dir)| (HttpOptions::endpoint_path(name), static_dir(dir)))
+                .map(|(name, dir)| (HttpOptions::endpoint_path(name), StaticFiles::new(dir)))
                 .collect(),
             options,
             accepted: tx,
@@ -331,23 +330,13 @@ async fn route(
                     .map(|q| format!("?{q}"))
                     .unwrap_or_default();
                 *req.uri_mut() = format!("{rest}{query}").parse().unwrap_or_default();
-                return serve_dir(dir, req).await;
+                return dir.serve(req).await;
             }
         }
     }
     match &state.content {
-        Some(dir) => serve_dir(dir, req).await,
+        Some(dir) => dir.serve(req).await,
         None => plain(StatusCode::NOT_FOUND, "not found\n"),
-    }
-}
-
-async fn serve_dir(dir: &ServeDir, req: Request<Incoming>) -> Response<Body> {
-    match dir.clone().oneshot(req).await {
-        Ok(response) => response.map(|body| body.boxed_unsync()),
-        Err(e) => {
-            tracing::warn!(error = %e, "static file error");
-            plain(StatusCode::INTERNAL_SERVER_ERROR, "static file error\n")
-        }
     }
 }
 

@@ -50,6 +50,7 @@ mod fast;
 mod http;
 mod keepalive;
 pub mod relay;
+mod static_files;
 mod stream;
 #[cfg(feature = "tls")]
 pub mod tls;
@@ -59,6 +60,7 @@ pub use crate::backend::{
 };
 pub use crate::connect::{connect, connect_with, ClientTransport, ConnectOptions};
 pub use crate::http::{HttpOptions, WsListener};
+pub use crate::static_files::{StaticBody, StaticFiles};
 pub use crate::stream::{WsSink, WsStream, WsTransport};
 #[cfg(feature = "tls")]
 pub use crate::tls::{TlsConfig, TlsError};

@@ -178,6 +178,14 @@ async fn pump<S: FrameStream, K: FrameSink>(mut from: S, mut to: K) -> Result<()
             None => break Ok(()),
         }
     };
+    match from.close_frame() {
+        Some(close) => tracing::debug!(
+            code = %close.code,
+            reason = %close.reason,
+            "relay: one side closed"
+        ),
+        None => tracing::debug!(outcome = ?result, "relay: one side ended without a close frame"),
+    }
     let _ = to.close(Close::new(CloseCode::NORMAL, "peer left")).await;
     result
 }

@@ -180,4 +180,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> FrameStream for WsStrea
     async fn recv(&mut self) -> Option<Result<Frame, TransportError>> {
         self.next_frame().await
     }
+
+    fn close_frame(&self) -> Option<&Close> {
+        WsStream::close_frame(self)
+    }
 }

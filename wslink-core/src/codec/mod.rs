@@ -11,6 +11,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+mod dyn_codec;
+
+pub use dyn_codec::DynCodec;
+
 use bytes::Bytes;
 
 use crate::envelope::{EnvelopeError, Message};

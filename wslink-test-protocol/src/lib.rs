@@ -15,15 +15,27 @@
 //! | `test.version` | — | `{implementation, version}` |
 //!
 //! And the chat example's methods ([`chat`]): `wslink.say.hello`, `wslink.start.talking`,
-//! `wslink.stop.talking`, publishing on [`chat::TOPIC`].
+//! `wslink.stop.talking`, publishing on [`chat::TOPIC`]; their home is the chat example
+//! (`examples/chat/chat.rs`), included here so the test server exposes them too.
+//!
+//! This crate is not published: it serves the workspace's tests, benchmarks, examples and
+//! the `wslink-test-server` binary.
+//!
+//! ```
+//! use wslink_server::Server;
+//!
+//! let server = Server::builder()
+//!     .router(wslink_test_protocol::router())
+//!     .router(wslink_test_protocol::chat::router("Rust server"))
+//!     .build();
+//! # drop(server);
+//! ```
 
 use std::time::Duration;
 
 use bytes::Bytes;
 use wslink_core::{map, Map, RpcError, Value};
-
-use crate::extract::{Args, Context, Kwargs};
-use crate::router::Router;
+use wslink_server::{Args, Context, Kwargs, Router};
 
 /// The largest `test.bytes` answer (1 GiB).
 pub const MAX_TEST_BYTES: u64 = 1 << 30;
@@ -163,81 +175,8 @@ pub fn router() -> Router {
         })
 }
 
-pub mod chat {
-    //! The chat example's methods (the seed's `chat-rpc-pub-sub`).
-
-    use std::sync::{Arc, Mutex};
-    use std::time::Duration;
-
-    use tokio::task::JoinHandle;
-    use wslink_core::{RpcError, Value};
-
-    use crate::extract::Context;
-    use crate::router::Router;
-
-    /// The chat topic.
-    pub const TOPIC: &str = "wslink.communication.channel";
-
-    /// What the server says when it talks on its own.
-    pub const CANNED: &str = "Hello, is anyone there?";
-
-    /// `wslink.say.hello`, `wslink.start.talking` and `wslink.stop.talking`, speaking
-    /// as `name`.
-    pub fn router(name: &str) -> Router {
-        let name: Arc<str> = name.into();
-        let talker: Arc<Mutex<Option<JoinHandle<()>>>> = Arc::default();
-        let stopper = talker.clone();
-        let canned = format!("{name}: {CANNED}");
-        Router::new()
-            .rpc("wslink.say.hello", move |ctx: Context, message: String| {
-                let line = format!("{name}: {message}");
-                async move {
-                    ctx.publish(TOPIC, line.clone()).await?;
-                    Ok(line)
-                }
-            })
-            .rpc(
-                "wslink.start.talking",
-                move |ctx: Context, period: Option<f64>| {
-                    let talker = talker.clone();
-                    let canned = canned.clone();
-                    async move {
-                        let period =
-                            Duration::from_secs_f64(period.unwrap_or(5.0).clamp(0.05, 86_400.0));
-                        let task = tokio::spawn(async move {
-                            loop {
-                                if let Err(e) = ctx.publish(TOPIC, canned.clone()).await {
-                                    tracing::warn!(error = ?e, "chat: cannot publish");
-                                }
-                                tokio::time::sleep(period).await;
-                            }
-                        });
-                        let previous = talker
-                            .lock()
-                            .map_err(|_| RpcError::exception("lock"))?
-                            .replace(task);
-                        if let Some(previous) = previous {
-                            previous.abort();
-                        }
-                        Ok(Value::Nil)
-                    }
-                },
-            )
-            .rpc("wslink.stop.talking", move || {
-                let stopper = stopper.clone();
-                async move {
-                    if let Some(task) = stopper
-                        .lock()
-                        .map_err(|_| RpcError::exception("lock"))?
-                        .take()
-                    {
-                        task.abort();
-                    }
-                    Ok(Value::Nil)
-                }
-            })
-    }
-}
+#[path = "../../examples/chat/chat.rs"]
+pub mod chat;
 
 #[cfg(test)]
 mod tests {
