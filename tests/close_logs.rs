@@ -76,3 +76,25 @@ async fn a_peer_close_over_websockets_is_logged_with_its_code_on_both_backends()
         );
     }
 }
+
+#[tokio::test]
+async fn the_client_logs_the_close_code_the_server_sent() {
+    let (logs, _guard) = logs::capture_at(tracing::Level::INFO);
+    let (server, connector) = start(test_server());
+    let client = common::connect(&connector).await;
+    assert!(server.disconnect(&client.client_id()));
+    let waited = tokio::time::timeout(WAIT, async {
+        loop {
+            let text = logs.text();
+            if let Some(line) = text.lines().find(|l| l.contains("the server closed")) {
+                return line.to_owned();
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    let line = waited.await.expect("the client logs the close");
+    assert!(
+        line.contains("code=1000") && line.contains("disconnected by the server"),
+        "{line}"
+    );
+}

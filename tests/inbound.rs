@@ -4,9 +4,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use bytes::BytesMut;
 use common::{hello_message, start, test_server, Raw, WAIT};
 use wslink::client::Client;
@@ -15,36 +12,9 @@ use wslink::memory::MemoryTransport;
 use wslink::msgpack::{chunk, HEADER_LEN};
 use wslink::{map, Bytes, CloseCode, Frame, Map, Message, Response, Transport, Value};
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-/// Logs at the default level of `wslink::cli` (info), captured on this thread (the
-/// in-process transport and the current-thread runtime keep every task here).
-fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    (logs, tracing::subscriber::set_default(subscriber))
+/// Logs at the default level of `wslink::cli` servers (info).
+fn capture_logs() -> (common::logs::Captured, tracing::subscriber::DefaultGuard) {
+    common::logs::capture_at(tracing::Level::INFO)
 }
 
 /// One 2.x frame holding `msgpack` as a whole message.

@@ -31,10 +31,16 @@ impl Write for Captured {
 
 /// Captures everything this thread logs, down to TRACE, while the guard lives.
 pub fn capture() -> (Captured, DefaultGuard) {
+    capture_at(tracing::Level::TRACE)
+}
+
+/// Captures what this thread logs at `level` and above, while the guard lives (INFO is
+/// what `wslink::cli` servers log by default).
+pub fn capture_at(level: tracing::Level) -> (Captured, DefaultGuard) {
     let logs = Captured::default();
     let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
+        .with_max_level(level)
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();

@@ -801,5 +801,11 @@ async fn read_loop<S: FrameStream>(
             }
         }
     }
+    match stream.close_frame() {
+        Some(close) => {
+            tracing::info!(code = %close.code, reason = %close.reason, "the server closed the connection")
+        }
+        None => tracing::debug!("the connection ended"),
+    }
     inner.link_lost(link);
 }
