@@ -174,6 +174,35 @@ pub struct ServerArgs {
     /// attachments), or `both` (each connection's first frame decides).
     #[arg(long, value_enum, default_value_t = Wire::Both)]
     pub wire: Wire,
+
+    /// Bytes a client's WebSocket message may exceed `--max-msg-size` by (the reference's
+    /// `WSLINK_MSG_OVERHEAD`).
+    #[arg(long = "msg-overhead", env = "WSLINK_MSG_OVERHEAD", default_value_t = MESSAGE_OVERHEAD)]
+    pub msg_overhead: usize,
+
+    /// The start of the ready line, before the URL (the reference's `WSLINK_READY_MSG`);
+    /// empty prints no ready line.
+    #[arg(
+        long = "ready-msg",
+        env = "WSLINK_READY_MSG",
+        default_value = "wslink: Starting factory"
+    )]
+    pub ready_msg: String,
+
+    /// Serve static files through symbolic links that lead out of their folder (the
+    /// reference's `WSLINK_FOLLOW_SYMLINKS`); by default such links are a 404.
+    #[arg(long = "follow-symlinks", env = "WSLINK_FOLLOW_SYMLINKS", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub follow_symlinks: bool,
+
+    /// Install no Ctrl-C/SIGTERM handler (the reference's flag): the process then ends on
+    /// those signals without closing its clients first.
+    #[arg(long = "nosignalhandlers")]
+    pub no_signal_handlers: bool,
+
+    /// Accepted for command lines written for the reference server: this server does not
+    /// offer permessage-deflate, so compression is always off.
+    #[arg(long = "no-ws-compress")]
+    pub no_ws_compress: bool,
 }
 
 impl ServerArgs {
@@ -229,11 +258,12 @@ impl ServerArgs {
                 .then(|| HttpOptions::endpoint_path(&self.ws_endpoint)),
             content: self.content.clone(),
             fs_endpoints: self.fs_endpoints(),
-            max_message_size: self.max_msg_size + MESSAGE_OVERHEAD,
+            max_message_size: self.max_msg_size.saturating_add(self.msg_overhead),
             dead_after: self.heartbeat().map(|every| every.mul_f64(1.5)),
             allowed_origins: (!self.allowed_origins.is_empty())
                 .then(|| self.allowed_origins.clone()),
             backend: self.ws_backend,
+            follow_symlinks: self.follow_symlinks,
             ..HttpOptions::default()
         }
     }
@@ -347,6 +377,8 @@ pub struct Bound {
     pub ws_url: Option<String>,
     /// Whether the server speaks TLS (`--ssl`).
     pub tls: bool,
+    /// The ready line's start (`--ready-msg`, `WSLINK_READY_MSG`).
+    pub ready_msg: String,
 }
 
 /// Binds the address of `args` (and loads the `--ssl` certificate first).
@@ -364,6 +396,7 @@ pub async fn bind(args: &ServerArgs) -> std::io::Result<Bound> {
         local_addr,
         ws_url: endpoint.map(|path| format!("{scheme}://{local_addr}{path}")),
         tls,
+        ready_msg: args.ready_msg.clone(),
     })
 }
 
@@ -371,6 +404,9 @@ pub async fn bind(args: &ServerArgs) -> std::io::Result<Bound> {
 /// (`wslink: Starting factory <url>`, newline-terminated) once listening.
 pub async fn run(builder: ServerBuilder, args: ServerArgs) -> std::io::Result<()> {
     init_tracing(args.debug);
+    if args.no_signal_handlers {
+        SIGNAL_HANDLERS.store(false, std::sync::atomic::Ordering::Relaxed);
+    }
     if let Some(url) = &args.reverse_url {
         let server = args.apply(builder).build();
         return serve_reverse(server, url).await;
@@ -383,17 +419,13 @@ pub async fn run(builder: ServerBuilder, args: ServerArgs) -> std::io::Result<()
 /// Serves an already built server on a [`Bound`] address; see [`run`].
 pub async fn serve_bound(server: wslink_server::Server, bound: Bound) -> std::io::Result<()> {
     let handle = server.handle();
-    {
+    if !bound.ready_msg.is_empty() {
         let mut out = std::io::stdout().lock();
         match &bound.ws_url {
-            Some(url) => writeln!(out, "wslink: Starting factory {url}")?,
+            Some(url) => writeln!(out, "{} {url}", bound.ready_msg)?,
             None => {
                 let scheme = if bound.tls { "https" } else { "http" };
-                writeln!(
-                    out,
-                    "wslink: Starting factory {scheme}://{}/",
-                    bound.local_addr
-                )?
+                writeln!(out, "{} {scheme}://{}/", bound.ready_msg, bound.local_addr)?
             }
         }
         out.flush()?;
@@ -441,7 +473,14 @@ pub async fn serve_reverse(server: wslink_server::Server, url: &str) -> std::io:
     Ok(())
 }
 
+/// Whether [`stop_on_signal`] handles Ctrl-C and SIGTERM (`--nosignalhandlers` turns it
+/// off for the process, as the reference's flag does).
+static SIGNAL_HANDLERS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
 async fn stop_on_signal(handle: ServerHandle) {
+    if !SIGNAL_HANDLERS.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
     #[cfg(unix)]
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -504,6 +543,35 @@ mod tests {
         let no_ws = Cli::try_parse_from(["x", "--no-ws-endpoint"]).unwrap();
         assert_eq!(no_ws.server.http_options().ws_endpoint, None);
         assert!(cli.server.tls_config().unwrap().is_none());
+    }
+
+    #[test]
+    fn the_reference_flags_and_variables_that_tune_the_server() {
+        let cli = Cli::try_parse_from([
+            "x",
+            "--nosignalhandlers",
+            "--no-ws-compress",
+            "--msg-overhead",
+            "100",
+            "--max-msg-size",
+            "1000",
+            "--ready-msg",
+            "ready:",
+            "--follow-symlinks",
+        ])
+        .unwrap();
+        let options = cli.server.http_options();
+        assert_eq!(options.max_message_size, 1100);
+        assert!(options.follow_symlinks);
+        assert!(cli.server.no_signal_handlers && cli.server.no_ws_compress);
+        assert_eq!(cli.server.ready_msg, "ready:");
+        let defaults = Cli::try_parse_from(["x"]).unwrap();
+        assert!(!defaults.server.http_options().follow_symlinks);
+        assert_eq!(defaults.server.ready_msg, "wslink: Starting factory");
+        assert_eq!(
+            defaults.server.http_options().max_message_size,
+            DEFAULT_MAX_FRAME_SIZE + MESSAGE_OVERHEAD
+        );
     }
 
     fn ssl(value: &str) -> std::io::Result<Option<TlsConfig>> {

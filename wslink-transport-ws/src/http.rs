@@ -101,6 +101,9 @@ pub struct HttpOptions {
     /// `http://` and `ws://`). Feature `tls`.
     #[cfg(feature = "tls")]
     pub tls: Option<TlsConfig>,
+    /// Serve static files through symbolic links that lead out of their folder (the
+    /// reference's `WSLINK_FOLLOW_SYMLINKS`). Default `false`: such a link is a 404.
+    pub follow_symlinks: bool,
 }
 
 impl Default for HttpOptions {
@@ -120,6 +123,7 @@ impl Default for HttpOptions {
             backlog: 128,
             #[cfg(feature = "tls")]
             tls: None,
+            follow_symlinks: false,
         }
     }
 }
@@ -179,11 +183,17 @@ impl WsListener {
                 .tls
                 .as_ref()
                 .map(|tls| (tls.acceptor(), tls.handshake_timeout())),
-            content: options.content.as_ref().map(StaticFiles::new),
+            content: options
+                .content
+                .as_ref()
+                .map(|dir| StaticFiles::new(dir).follow_symlinks(options.follow_symlinks)),
             mounts: options
                 .fs_endpoints
                 .iter()
-                .map(|(name, dir)| (HttpOptions::endpoint_path(name), StaticFiles::new(dir)))
+                .map(|(name, dir)| {
+                    let files = StaticFiles::new(dir).follow_symlinks(options.follow_symlinks);
+                    (HttpOptions::endpoint_path(name), files)
+                })
                 .collect(),
             options,
             accepted: tx,
