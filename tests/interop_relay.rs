@@ -1,0 +1,148 @@
+//! The real npm wslink clients (2.x and 1.x, in Node) through the relay, in relay mode
+//! (to a server in reverse mode) and in forward mode (to a listening server): the cases
+//! of `interop/node/relay_cases.js`, and the whole conformance suite
+//! (`interop/node/js_client_suite.js`) as it passes against the server directly. Needs
+//! the peers of `bash interop/setup.sh`; without them these tests fail, saying so.
+
+mod common;
+
+use std::time::Duration;
+
+use common::peers::{node, serve_ws};
+use common::test_server;
+use wslink::json::{JsonCodec, Style};
+use wslink::server::{ServerBuilder, ServerHandle};
+use wslink::ws::relay::{run_relay, RelayConfig, RelayMode};
+use wslink::ws::{HttpOptions, WsListener};
+
+const NODE_LIMIT: Duration = Duration::from_secs(300);
+
+/// The test server, speaking both generations (the 1.x wire as the Python server does).
+fn both_generations() -> ServerBuilder {
+    test_server().codec(JsonCodec::with_style(Style::Python))
+}
+
+async fn start_relay(mode: RelayMode) -> String {
+    let options = HttpOptions {
+        ws_endpoint: Some("/proxy".into()),
+        ws_prefix: true,
+        max_message_size: 64 << 20,
+        dead_after: None,
+        ..HttpOptions::default()
+    };
+    let listener = WsListener::bind("127.0.0.1:0", options).await.unwrap();
+    let base = format!("ws://{}/proxy", listener.local_addr());
+    tokio::spawn(run_relay(listener, RelayConfig::new(mode)));
+    base
+}
+
+/// A relay in relay mode with a reverse-mode test server on `<base>/<name>`; returns the
+/// browsers' URL and one of a path no server serves.
+async fn relayed_server(name: &str) -> (String, String) {
+    let base = start_relay(RelayMode::Relay).await;
+    let url = format!("{base}/{name}");
+    let server = both_generations().build();
+    let target = url.clone();
+    tokio::spawn(async move { wslink::cli::serve_reverse(server, &target, 1).await });
+    (url, format!("{base}/{name}-nobody"))
+}
+
+/// A listening test server and a relay in forward mode in front of it; returns the
+/// browsers' URL and one for a port nobody listens on (and the server's handle).
+async fn forwarded_server() -> (String, String, ServerHandle) {
+    // Messages up to 64 MiB, as through the relay: 1.x uploads are one message.
+    let options = HttpOptions {
+        max_message_size: 64 << 20,
+        ..HttpOptions::default()
+    };
+    let (handle, server_url) = serve_ws(both_generations(), options).await;
+    let port = common::peers::host_port(&server_url)
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_owned();
+    let dead_port = {
+        let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        socket.local_addr().unwrap().port()
+    };
+    let base = start_relay(RelayMode::Forward {
+        host: "127.0.0.1".into(),
+        prefix: "/proxy".into(),
+    })
+    .await;
+    (
+        format!("{base}/{port}/ws"),
+        format!("{base}/{dead_port}"),
+        handle,
+    )
+}
+
+async fn run_cases(url: &str, missing: &str, reason: &str, gen: &str) {
+    let args = [
+        url,
+        "--gen",
+        gen,
+        "--missing",
+        missing,
+        "--missing-code",
+        "1013",
+        "--missing-reason",
+        reason,
+    ];
+    let (ok, output) = node("relay_cases.js", &args, NODE_LIMIT).await;
+    println!("{output}");
+    assert!(
+        ok && output.contains("# fail 0") && output.contains("# pass 6"),
+        "the npm {gen}.x client through the relay failed:\n{output}"
+    );
+}
+
+async fn run_suite(url: &str, gen: &str) {
+    let (ok, output) = node(
+        "js_client_suite.js",
+        &[url, "--gen", gen, "--concurrent"],
+        NODE_LIMIT,
+    )
+    .await;
+    println!("{output}");
+    assert!(
+        ok && output.contains("# fail 0") && !output.contains("# pass 0"),
+        "the conformance suite ({gen}.x) through the relay failed:\n{output}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_mode_cases_with_the_2x_client() {
+    let (url, missing) = relayed_server("cases2").await;
+    run_cases(&url, &missing, "no server connected on this path", "2").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_mode_cases_with_the_1x_client() {
+    let (url, missing) = relayed_server("cases1").await;
+    run_cases(&url, &missing, "no server connected on this path", "1").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forward_mode_cases_with_the_2x_client() {
+    let (url, missing, _server) = forwarded_server().await;
+    run_cases(&url, &missing, "no server listening on that port", "2").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forward_mode_cases_with_the_1x_client() {
+    let (url, missing, _server) = forwarded_server().await;
+    run_cases(&url, &missing, "no server listening on that port", "1").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_conformance_suite_through_the_relay_2x() {
+    let (url, _) = relayed_server("suite2").await;
+    run_suite(&url, "2").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_conformance_suite_through_the_relay_1x() {
+    let (url, _) = relayed_server("suite1").await;
+    run_suite(&url, "1").await;
+}
