@@ -26,10 +26,14 @@ use wslink::{Map, Message, Request, Response, Value};
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 async fn start_relay_with(mode: RelayMode, limits: RelayLimits) -> String {
+    start_relay_sized(mode, limits, 64 << 20).await
+}
+
+async fn start_relay_sized(mode: RelayMode, limits: RelayLimits, max_message: usize) -> String {
     let options = HttpOptions {
         ws_endpoint: Some("/proxy".into()),
         ws_prefix: true,
-        max_message_size: 64 << 20,
+        max_message_size: max_message,
         dead_after: None,
         ..HttpOptions::default()
     };
@@ -187,6 +191,41 @@ async fn a_server_close_reaches_the_browser_after_its_last_frames() {
         let answer = close_answer(&mut server).await.expect("a code");
         assert_eq!(u16::from(answer.code), code);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_vanishing_without_a_close_gets_the_browser_1001() {
+    let base = start_relay().await;
+    let (server, mut browser) = fake_pair(&base, "vanish").await;
+    drop(server);
+    let (_, got) = until_close(&mut browser).await;
+    let got = got.expect("a code");
+    assert_eq!(
+        (u16::from(got.code), got.reason.as_str()),
+        (1001, "the other side left")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_over_the_relay_limit_closes_the_pair_with_1009() {
+    let base = start_relay_sized(RelayMode::Relay, RelayLimits::default(), 1 << 20).await;
+    let (mut server, mut browser) = fake_pair(&base, "big").await;
+    // Just under the limit passes; over it, both sides are told why.
+    let fits = Bytes::from(vec![1u8; (1 << 20) - 16]);
+    browser.send(WsMessage::Binary(fits.clone())).await.unwrap();
+    assert_eq!(next(&mut server).await, Some(WsMessage::Binary(fits)));
+    let _ = browser
+        .send(WsMessage::Binary(Bytes::from(vec![2u8; 2 << 20])))
+        .await;
+    let (data, got) = until_close(&mut server).await;
+    assert!(data.is_empty());
+    let got = got.expect("a code");
+    assert_eq!(
+        (u16::from(got.code), got.reason.as_str()),
+        (1009, "message too big for the relay")
+    );
+    let (_, got) = until_close(&mut browser).await;
+    assert_eq!(u16::from(got.expect("a code").code), 1009);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
