@@ -6,6 +6,7 @@
 //! ```
 //! See `wslink::ws::relay` for the pairing rules; every bound has a flag.
 
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -15,7 +16,8 @@ use wslink::ws::{ConnectOptions, HttpOptions, WsListener};
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Mode {
-    /// The first WebSocket on a path is the server, the next the browser.
+    /// Connections marked `?wslink-relay=server` are servers (`--reverse-url` marks
+    /// them), the others browsers, each paired with a waiting server connection.
     Relay,
     /// Browsers on /proxy/PORT[/PATH] are bridged to ws://UPSTREAM:PORT/PATH.
     Forward,
@@ -46,24 +48,24 @@ struct Cli {
     #[arg(long = "max-message", default_value_t = 64 << 20)]
     max_message: usize,
     /// Server connections that may wait, unpaired, on one path (more are closed with 1013).
-    #[arg(long = "max-waiting-servers", default_value_t = 8)]
-    max_waiting_servers: usize,
+    #[arg(long = "max-waiting-servers", default_value = "8")]
+    max_waiting_servers: NonZeroUsize,
     /// Seconds an unpaired server connection waits for a browser before it is closed.
     #[arg(long = "server-wait", default_value_t = 300.0)]
     server_wait: f64,
     /// Browsers that may wait for a server connection on one path (more get 1013 at once).
-    #[arg(long = "max-waiting-browsers", default_value_t = 16)]
-    max_waiting_browsers: usize,
+    #[arg(long = "max-waiting-browsers", default_value = "16")]
+    max_waiting_browsers: NonZeroUsize,
     /// Seconds a browser waits for a server (or, in forward mode, for the upstream) before
     /// it is closed with 1013.
     #[arg(long = "browser-wait", default_value_t = 5.0)]
     browser_wait: f64,
     /// Paths with connections waiting on them (a connection on one more gets 1013).
-    #[arg(long = "max-paths", default_value_t = 1024)]
-    max_paths: usize,
+    #[arg(long = "max-paths", default_value = "1024")]
+    max_paths: NonZeroUsize,
     /// Browser-server pairs relayed at once (one more browser gets 1013).
-    #[arg(long = "max-pairs", default_value_t = 1024)]
-    max_pairs: usize,
+    #[arg(long = "max-pairs", default_value = "1024")]
+    max_pairs: NonZeroUsize,
     /// Seconds a close handshake through the relay may take.
     #[arg(long = "close-timeout", default_value_t = 5.0)]
     close_timeout: f64,
@@ -76,6 +78,15 @@ struct Cli {
 async fn main() -> std::io::Result<()> {
     let cli = Cli::parse();
     wslink::cli::init_tracing(cli.debug);
+    let limits = RelayLimits {
+        max_waiting_servers: cli.max_waiting_servers.get(),
+        server_wait: seconds("--server-wait", cli.server_wait)?,
+        max_waiting_browsers: cli.max_waiting_browsers.get(),
+        browser_wait: seconds("--browser-wait", cli.browser_wait)?,
+        max_paths: cli.max_paths.get(),
+        max_pairs: cli.max_pairs.get(),
+        close_timeout: seconds("--close-timeout", cli.close_timeout)?,
+    };
     let prefix = HttpOptions::endpoint_path(&cli.proxy_route);
     let options = HttpOptions {
         ws_endpoint: Some(prefix.clone()),
@@ -101,15 +112,6 @@ async fn main() -> std::io::Result<()> {
     let upstream = ConnectOptions {
         max_message_size: cli.max_message,
         ..ConnectOptions::default()
-    };
-    let limits = RelayLimits {
-        max_waiting_servers: cli.max_waiting_servers,
-        server_wait: seconds("--server-wait", cli.server_wait)?,
-        max_waiting_browsers: cli.max_waiting_browsers,
-        browser_wait: seconds("--browser-wait", cli.browser_wait)?,
-        max_paths: cli.max_paths,
-        max_pairs: cli.max_pairs,
-        close_timeout: seconds("--close-timeout", cli.close_timeout)?,
     };
     run_relay(
         listener,
