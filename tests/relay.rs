@@ -265,7 +265,7 @@ async fn a_browser_arriving_first_waits_briefly_for_its_server() {
 async fn waiting_servers_are_bounded_per_path_and_in_time() {
     let limits = RelayLimits {
         max_waiting_servers: 2,
-        server_wait: Duration::from_millis(500),
+        server_wait: Duration::from_millis(1000),
         ..RelayLimits::default()
     };
     let base = start_relay_with(RelayMode::Relay, limits).await;
@@ -486,5 +486,35 @@ async fn forward_mode_without_a_server_gets_1013() {
     assert_eq!(
         (u16::from(got.code), got.reason.as_str()),
         (1013, "no server listening on that port")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paths_and_pairs_are_bounded() {
+    let limits = RelayLimits {
+        max_paths: 1,
+        max_pairs: 1,
+        ..RelayLimits::default()
+    };
+    let base = start_relay_with(RelayMode::Relay, limits).await;
+    // One pair is relayed; the path it used is free again.
+    let (_server, _browser) = fake_pair(&base, "one").await;
+    let _waiting = fake_server(&format!("{base}/two")).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // A second path with someone waiting: refused.
+    let mut other = fake_server(&format!("{base}/three")).await;
+    let (_, got) = until_close(&mut other).await;
+    let got = got.expect("a code");
+    assert_eq!(
+        (u16::from(got.code), got.reason.as_str()),
+        (1013, "too many relayed paths")
+    );
+    // A second pair: both of its sides are told.
+    let mut browser = raw_ws(&format!("{base}/two")).await;
+    let (_, got) = until_close(&mut browser).await;
+    let got = got.expect("a code");
+    assert_eq!(
+        (u16::from(got.code), got.reason.as_str()),
+        (1013, "relay full")
     );
 }
