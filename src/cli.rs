@@ -414,7 +414,8 @@ pub async fn serve_bound(server: wslink_server::Server, bound: Bound) -> std::io
 
 /// Reverse mode: keeps `spares` connections (at least one) waiting on the relay at `url`
 /// and serves the browser that each one gets, each connection a session of its own with
-/// its own hello; as soon as a browser takes a spare, another one is opened. Runs until
+/// its own hello (timed from the browser's first frame); as soon as a browser takes a
+/// spare, another one is opened. Runs until
 /// stopped, or until the relay stays unreachable (5 attempts in a row).
 ///
 /// The connections carry the relay's server mark
@@ -500,12 +501,14 @@ enum Spare {
     Unreachable(wslink_core::TransportError),
 }
 
-/// One spare connection: connect, wait for a browser, serve its session to the end.
+/// One spare connection: connect, wait for a browser (its first frame), serve its
+/// session to the end. The hello timeout counts from the browser's first frame.
 async fn spare(
     server: std::sync::Arc<wslink_server::Server>,
     url: String,
     events: tokio::sync::mpsc::Sender<Spare>,
 ) {
+    use wslink_core::{FrameSink, FrameStream, Transport};
     let transport = match wslink_transport_ws::connect(&url).await {
         Ok(transport) => transport,
         Err(e) => {
@@ -514,24 +517,26 @@ async fn spare(
         }
     };
     let _ = events.send(Spare::Connected).await;
-    let (transport, first_frame) = wslink_transport_ws::relay::FirstFrame::new(transport);
-    let session = server.serve_connection(transport);
-    tokio::pin!(session);
-    tokio::select! {
-        _ = &mut session => {
-            tracing::debug!("reverse: spare closed before a browser came");
-            let _ = events.send(Spare::Unpaired).await;
+    let peer = transport.peer();
+    let (mut sink, mut stream) = transport.split();
+    let handle = server.handle();
+    let first = tokio::select! {
+        first = stream.recv() => first,
+        _ = handle.stopped() => {
+            let bye = wslink_core::Close::new(wslink_core::CloseCode::GOING_AWAY, "Server shutdown");
+            let _ = sink.close(bye).await;
             return;
         }
-        paired = first_frame => if paired.is_err() {
-            session.await;
-            let _ = events.send(Spare::Unpaired).await;
-            return;
-        },
-    }
+    };
+    let Some(Ok(first)) = first else {
+        tracing::debug!(close = ?stream.close_frame(), "reverse: spare closed before a browser came");
+        let _ = events.send(Spare::Unpaired).await;
+        return;
+    };
     tracing::info!("reverse: a browser attached");
     let _ = events.send(Spare::Paired).await;
-    session.await;
+    let transport = wslink_transport_ws::relay::Replay::new(sink, stream, first, peer);
+    server.serve_connection(transport).await;
     tracing::info!("reverse: session over");
 }
 

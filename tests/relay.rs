@@ -518,3 +518,55 @@ async fn paths_and_pairs_are_bounded() {
         (1013, "relay full")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spare_outlives_the_hello_timeout_which_starts_with_its_browser() {
+    use wslink::{FrameStream, Listener, Transport};
+    let options = HttpOptions {
+        ws_endpoint: Some("/proxy".into()),
+        ws_prefix: true,
+        dead_after: None,
+        ..HttpOptions::default()
+    };
+    let mut relay = WsListener::bind("127.0.0.1:0", options).await.unwrap();
+    let url = format!("ws://{}/proxy/spare", relay.local_addr());
+    let server = test_server()
+        .configure(|config| config.hello_timeout = Some(Duration::from_millis(300)))
+        .build();
+    tokio::spawn(async move { wslink::cli::serve_reverse(server, &url, 1).await });
+    let spare = tokio::time::timeout(WAIT, relay.accept())
+        .await
+        .expect("the spare connects")
+        .unwrap();
+    assert_eq!(spare.peer().query.as_deref(), Some(SERVER_MARK));
+    let (tx, mut rx) = spare.split();
+    // No browser for longer than the hello timeout: the spare stays open.
+    let waited = tokio::time::timeout(Duration::from_secs(1), rx.recv()).await;
+    assert!(waited.is_err(), "the spare ended: {waited:?}");
+    let mut raw = Raw::from_parts(tx, rx);
+    raw.send(&common::hello_message(SECRET)).await;
+    assert!(matches!(
+        raw.recv().await,
+        Some(Message::Response(Response { outcome: Ok(_), .. }))
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_browser_does_not_hold_its_server_connection() {
+    let limits = RelayLimits {
+        first_message_wait: Duration::from_millis(300),
+        ..RelayLimits::default()
+    };
+    let base = start_relay_with(RelayMode::Relay, limits).await;
+    let url = format!("{base}/silent");
+    let mut server = fake_server(&url).await;
+    let mut browser = raw_ws(&url).await;
+    for side in [&mut server, &mut browser] {
+        let (_, got) = until_close(side).await;
+        let got = got.expect("a code");
+        assert_eq!(
+            (u16::from(got.code), got.reason.as_str()),
+            (1008, "no message in time")
+        );
+    }
+}

@@ -69,6 +69,10 @@ struct Cli {
     /// Seconds a close handshake through the relay may take.
     #[arg(long = "close-timeout", default_value_t = 5.0)]
     close_timeout: f64,
+    /// Seconds a browser paired with a server connection may stay silent before both are
+    /// closed with 1008 (the server learns of its browser from its first message).
+    #[arg(long = "first-message-wait", default_value_t = 30.0)]
+    first_message_wait: f64,
     /// Debug logging.
     #[arg(short, long)]
     debug: bool,
@@ -86,6 +90,7 @@ async fn main() -> std::io::Result<()> {
         max_paths: cli.max_paths.get(),
         max_pairs: cli.max_pairs.get(),
         close_timeout: seconds("--close-timeout", cli.close_timeout)?,
+        first_message_wait: seconds("--first-message-wait", cli.first_message_wait)?,
     };
     let prefix = HttpOptions::endpoint_path(&cli.proxy_route);
     let options = HttpOptions {

@@ -100,6 +100,10 @@ pub struct RelayLimits {
     pub max_pairs: usize,
     /// How long a close handshake through the relay may take (default 5 s).
     pub close_timeout: Duration,
+    /// How long a browser paired with a server connection may stay silent (default 30 s,
+    /// as a server's hello timeout); both sides are then closed with 1008. The server
+    /// learns of its browser from that first message only.
+    pub first_message_wait: Duration,
 }
 
 impl Default for RelayLimits {
@@ -112,6 +116,7 @@ impl Default for RelayLimits {
             max_paths: 1024,
             max_pairs: 1024,
             close_timeout: Duration::from_secs(5),
+            first_message_wait: Duration::from_secs(30),
         }
     }
 }
@@ -418,7 +423,32 @@ impl Relay {
             return refuse(browser, try_again("relay full"), timeout).await;
         };
         tracing::info!(%path, "relay: browser attached");
-        bridge(browser.split(), server, self.limits.close_timeout).await;
+        let (browser_sink, mut browser_stream) = browser.split();
+        let (mut server_sink, server_stream) = server;
+        // The server learns of its browser from the browser's first frame: a browser
+        // that says nothing must not hold the server connection for ever.
+        let limits = &self.limits;
+        let first = tokio::time::timeout(limits.first_message_wait, browser_stream.recv()).await;
+        let sent = match first {
+            Ok(Some(Ok(frame))) => server_sink.send(frame).await.is_ok(),
+            Ok(_) => false,
+            Err(_) => {
+                tracing::warn!(%path, "relay: the browser said nothing in time");
+                let close = Close::new(CloseCode::POLICY_VIOLATION, "no message in time");
+                let timeout = limits.close_timeout;
+                let browser = close_politely(browser_sink, browser_stream, close.clone(), timeout);
+                let server = close_politely(server_sink, server_stream, close, timeout);
+                tokio::join!(browser, server);
+                return;
+            }
+        };
+        if !sent {
+            // The browser left (or the server did) before the session began: the next
+            // reading of each side tells the other.
+            tracing::debug!(%path, "relay: a side left before the first message");
+        }
+        let browser = (browser_sink, browser_stream);
+        bridge(browser, (server_sink, server_stream), limits.close_timeout).await;
         tracing::info!(%path, "relay: session over");
         drop::<OwnedSemaphorePermit>(permit);
     }
@@ -526,58 +556,61 @@ where
     end
 }
 
-/// A transport whose first data frame received fires a signal: a reverse-mode server
-/// learns that its spare connection got a browser (the browser speaks first).
+/// A connection whose first data frame was already read, put back in front: a
+/// reverse-mode server reads its spare connection's first frame (the browser speaks
+/// first) to learn that a browser came, then serves the connection whole, with its hello
+/// timer starting from the browser's arrival.
 #[derive(Debug)]
-pub struct FirstFrame<T> {
-    inner: T,
-    signal: oneshot::Sender<()>,
+pub struct Replay<K, S> {
+    sink: K,
+    stream: S,
+    first: Frame,
+    peer: PeerInfo,
 }
 
-impl<T: Transport> FirstFrame<T> {
-    /// Wraps `inner`; the receiver resolves on the first data frame (and fails if the
-    /// connection ends without one).
-    pub fn new(inner: T) -> (Self, oneshot::Receiver<()>) {
-        let (signal, rx) = oneshot::channel();
-        (FirstFrame { inner, signal }, rx)
+impl<K: FrameSink, S: FrameStream> Replay<K, S> {
+    /// The halves of a connection, and the frame already read from `stream`.
+    pub fn new(sink: K, stream: S, first: Frame, peer: PeerInfo) -> Self {
+        Replay {
+            sink,
+            stream,
+            first,
+            peer,
+        }
     }
 }
 
-impl<T: Transport> Transport for FirstFrame<T> {
-    type Sink = T::Sink;
-    type Stream = FirstFrameStream<T::Stream>;
+impl<K: FrameSink, S: FrameStream> Transport for Replay<K, S> {
+    type Sink = K;
+    type Stream = ReplayStream<S>;
 
     fn peer(&self) -> PeerInfo {
-        self.inner.peer()
+        self.peer.clone()
     }
 
-    fn split(self) -> (T::Sink, FirstFrameStream<T::Stream>) {
-        let (sink, stream) = self.inner.split();
-        let stream = FirstFrameStream {
-            inner: stream,
-            signal: Some(self.signal),
+    fn split(self) -> (K, ReplayStream<S>) {
+        let stream = ReplayStream {
+            first: Some(self.first),
+            inner: self.stream,
         };
-        (sink, stream)
+        (self.sink, stream)
     }
 }
 
-/// The reading half of a [`FirstFrame`].
+/// The reading half of a [`Replay`]: the frame put back, then the rest.
 #[derive(Debug)]
-pub struct FirstFrameStream<S> {
+pub struct ReplayStream<S> {
+    first: Option<Frame>,
     inner: S,
-    signal: Option<oneshot::Sender<()>>,
 }
 
 #[async_trait]
-impl<S: FrameStream> FrameStream for FirstFrameStream<S> {
+impl<S: FrameStream> FrameStream for ReplayStream<S> {
     async fn recv(&mut self) -> Option<Result<Frame, TransportError>> {
-        let next = self.inner.recv().await;
-        if matches!(next, Some(Ok(_))) {
-            if let Some(signal) = self.signal.take() {
-                let _ = signal.send(());
-            }
+        match self.first.take() {
+            Some(frame) => Some(Ok(frame)),
+            None => self.inner.recv().await,
         }
-        next
     }
 }
 
