@@ -570,3 +570,25 @@ async fn a_silent_browser_does_not_hold_its_server_connection() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_closing_before_its_first_message_still_tells_the_server() {
+    let base = start_relay().await;
+    let url = format!("{base}/early-close");
+    let mut server = fake_server(&url).await;
+    let mut browser = raw_ws(&url).await;
+    browser
+        .close(Some(close(4001, "changed my mind")))
+        .await
+        .unwrap();
+    let (_, got) = until_close(&mut server).await;
+    let got = got.expect("a code");
+    assert_eq!(
+        (u16::from(got.code), got.reason.as_str()),
+        (4001, "changed my mind")
+    );
+    assert_eq!(
+        u16::from(close_answer(&mut browser).await.expect("a code").code),
+        4001
+    );
+}

@@ -425,32 +425,55 @@ impl Relay {
         tracing::info!(%path, "relay: browser attached");
         let (browser_sink, mut browser_stream) = browser.split();
         let (mut server_sink, server_stream) = server;
-        // The server learns of its browser from the browser's first frame: a browser
-        // that says nothing must not hold the server connection for ever.
-        let limits = &self.limits;
-        let first = tokio::time::timeout(limits.first_message_wait, browser_stream.recv()).await;
-        let sent = match first {
-            Ok(Some(Ok(frame))) => server_sink.send(frame).await.is_ok(),
-            Ok(_) => false,
-            Err(_) => {
-                tracing::warn!(%path, "relay: the browser said nothing in time");
-                let close = Close::new(CloseCode::POLICY_VIOLATION, "no message in time");
-                let timeout = limits.close_timeout;
-                let browser = close_politely(browser_sink, browser_stream, close.clone(), timeout);
-                let server = close_politely(server_sink, server_stream, close, timeout);
-                tokio::join!(browser, server);
-                return;
-            }
-        };
-        if !sent {
-            // The browser left (or the server did) before the session began: the next
-            // reading of each side tells the other.
-            tracing::debug!(%path, "relay: a side left before the first message");
+        let timeout = self.limits.close_timeout;
+        let refused = self
+            .first_message(path, &mut browser_stream, &mut server_sink)
+            .await;
+        if let Some(close) = refused {
+            let browser = close_politely(browser_sink, browser_stream, close.clone(), timeout);
+            let server = close_politely(server_sink, server_stream, close, timeout);
+            tokio::join!(browser, server);
+            return;
         }
-        let browser = (browser_sink, browser_stream);
-        bridge(browser, (server_sink, server_stream), limits.close_timeout).await;
+        bridge(
+            (browser_sink, browser_stream),
+            (server_sink, server_stream),
+            timeout,
+        )
+        .await;
         tracing::info!(%path, "relay: session over");
         drop::<OwnedSemaphorePermit>(permit);
+    }
+
+    /// Passes the browser's first message on. The server learns of its browser from it,
+    /// so a browser that says nothing must not hold the server connection for ever: the
+    /// close for both sides when the wait ends, or when the message cannot be read.
+    async fn first_message(
+        &self,
+        path: &str,
+        browser: &mut ServerStream,
+        server: &mut crate::ServerSink,
+    ) -> Option<Close> {
+        let wait = self.limits.first_message_wait;
+        match tokio::time::timeout(wait, browser.recv()).await {
+            Ok(Some(Ok(frame))) => {
+                if let Err(e) = server.send(frame).await {
+                    // The server left: the bridge reads its close and tells the browser.
+                    tracing::debug!(%path, error = %e, "relay: the server left before the first message");
+                }
+                None
+            }
+            // The browser left: the bridge reads its close again and tells the server.
+            Ok(None) => None,
+            Ok(Some(Err(e))) => Some(End::Failed(e).close_for_other_side()),
+            Err(_) => {
+                tracing::warn!(%path, "relay: the browser said nothing in time");
+                Some(Close::new(
+                    CloseCode::POLICY_VIOLATION,
+                    "no message in time",
+                ))
+            }
+        }
     }
 }
 
