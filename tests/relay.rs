@@ -494,6 +494,8 @@ async fn paths_and_pairs_are_bounded() {
     let limits = RelayLimits {
         max_paths: 1,
         max_pairs: 1,
+        // The fake peers left waiting do not answer closes: do not wait 5 s for them.
+        close_timeout: Duration::from_millis(500),
         ..RelayLimits::default()
     };
     let base = start_relay_with(RelayMode::Relay, limits).await;
