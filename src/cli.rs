@@ -165,10 +165,20 @@ pub struct ServerArgs {
     pub http_headers_file: Option<PathBuf>,
 
     /// Reverse mode: do not listen; connect out to this relay URL (`ws://relay/path`) and
-    /// serve the browser on the other side, one session per connection (the relay closes
-    /// it when the browser leaves; we then connect again).
+    /// serve the browsers on the other side, one session per relayed connection (the relay
+    /// closes it when its browser leaves).
     #[arg(long = "reverse-url", value_name = "URL")]
     pub reverse_url: Option<String>,
+
+    /// Reverse mode: spare connections kept waiting on the relay (at least 1), so that
+    /// the next browser never waits; one more is opened as soon as a browser takes one.
+    #[arg(
+        long = "reverse-spares",
+        value_name = "N",
+        default_value_t = 1,
+        value_parser = clap::value_parser!(u16).range(1..=64)
+    )]
+    pub reverse_spares: u16,
 
     /// Wire generations spoken: `2` (msgpack, binary frames), `1` (JSON text frames with
     /// attachments), or `both` (each connection's first frame decides).
@@ -409,7 +419,7 @@ pub async fn run(builder: ServerBuilder, args: ServerArgs) -> std::io::Result<()
     }
     if let Some(url) = &args.reverse_url {
         let server = args.apply(builder).build();
-        return serve_reverse(server, url).await;
+        return serve_reverse(server, url, usize::from(args.reverse_spares)).await;
     }
     let bound = bind(&args).await?;
     let server = args.apply(builder).build();
@@ -435,42 +445,132 @@ pub async fn serve_bound(server: wslink_server::Server, bound: Bound) -> std::io
     Ok(())
 }
 
-/// Reverse mode: connects out to a relay at `url` and serves what comes through, one
-/// connection (one browser session, with its own hello) after another, until stopped or
-/// the relay stays unreachable (5 attempts in a row).
-pub async fn serve_reverse(server: wslink_server::Server, url: &str) -> std::io::Result<()> {
+/// Reverse mode: keeps `spares` connections (at least one) waiting on the relay at `url`
+/// and serves the browser that each one gets, each connection a session of its own with
+/// its own hello (timed from the browser's first frame); as soon as a browser takes a
+/// spare, another one is opened. Runs until
+/// stopped, or until the relay stays unreachable (5 attempts in a row).
+///
+/// The connections carry the relay's server mark
+/// ([`wslink_transport_ws::relay::SERVER_MARK`]) in their query string.
+pub async fn serve_reverse(
+    server: wslink_server::Server,
+    url: &str,
+    spares: usize,
+) -> std::io::Result<()> {
     let handle = server.handle();
     tokio::spawn(stop_on_signal(handle.clone()));
+    let marked = wslink_transport_ws::relay::server_url(url);
+    let server = std::sync::Arc::new(server);
+    let (events, mut inbox) = tokio::sync::mpsc::channel(64);
+    let mut sessions = tokio::task::JoinSet::new();
+    for _ in 0..spares.max(1) {
+        sessions.spawn(spare(server.clone(), marked.clone(), events.clone()));
+    }
     let mut announced = false;
     let mut failures = 0u32;
-    while !handle.is_shut_down() {
-        match wslink_transport_ws::connect(url).await {
-            Ok(transport) => {
+    let outcome = loop {
+        let event = tokio::select! {
+            event = inbox.recv() => event,
+            _ = handle.stopped() => break Ok(()),
+        };
+        let delay = match event {
+            Some(Spare::Connected) => {
                 failures = 0;
                 if !announced {
-                    let mut out = std::io::stdout().lock();
-                    writeln!(out, "wslink: Starting factory (reverse) {url}")?;
-                    out.flush()?;
+                    announce_reverse(url)?;
                     announced = true;
                 }
-                tokio::select! {
-                    _ = server.serve_connection(transport) => tracing::info!("reverse: session over"),
-                    _ = handle.stopped() => break,
-                }
+                continue;
             }
-            Err(e) => {
+            // The spare is taken: open the next one now.
+            Some(Spare::Paired) => Duration::ZERO,
+            // The relay closed a spare no browser took (it waited too long, or the relay
+            // has enough): open another, without hammering the relay.
+            Some(Spare::Unpaired) => Duration::from_millis(500),
+            Some(Spare::Unreachable(e)) => {
                 failures += 1;
                 tracing::warn!(%url, error = %e, failures, "reverse: relay unreachable");
                 if failures >= 5 {
-                    return Err(std::io::Error::other(format!(
+                    break Err(std::io::Error::other(format!(
                         "relay {url} unreachable: {e}"
                     )));
                 }
-                tokio::time::sleep(Duration::from_millis(200 << failures)).await;
+                Duration::from_millis(200 << failures)
             }
+            None => break Ok(()),
+        };
+        let (server, marked, events) = (server.clone(), marked.clone(), events.clone());
+        sessions.spawn(async move {
+            tokio::time::sleep(delay).await;
+            spare(server, marked, events).await;
+        });
+        while sessions.try_join_next().is_some() {}
+    };
+    // Sessions close on shutdown (1001): give them a moment to say so.
+    handle.shutdown();
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        while sessions.join_next().await.is_some() {}
+    })
+    .await;
+    outcome
+}
+
+fn announce_reverse(url: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "wslink: Starting factory (reverse) {url}")?;
+    out.flush()
+}
+
+/// What a spare connection of [`serve_reverse`] reports.
+enum Spare {
+    /// Connected to the relay, waiting for a browser.
+    Connected,
+    /// A browser spoke on it: a session has begun.
+    Paired,
+    /// It ended without a browser.
+    Unpaired,
+    /// The relay could not be reached.
+    Unreachable(wslink_core::TransportError),
+}
+
+/// One spare connection: connect, wait for a browser (its first frame), serve its
+/// session to the end. The hello timeout counts from the browser's first frame.
+async fn spare(
+    server: std::sync::Arc<wslink_server::Server>,
+    url: String,
+    events: tokio::sync::mpsc::Sender<Spare>,
+) {
+    use wslink_core::{FrameSink, FrameStream, Transport};
+    let transport = match wslink_transport_ws::connect(&url).await {
+        Ok(transport) => transport,
+        Err(e) => {
+            let _ = events.send(Spare::Unreachable(e)).await;
+            return;
         }
-    }
-    Ok(())
+    };
+    let _ = events.send(Spare::Connected).await;
+    let peer = transport.peer();
+    let (mut sink, mut stream) = transport.split();
+    let handle = server.handle();
+    let first = tokio::select! {
+        first = stream.recv() => first,
+        _ = handle.stopped() => {
+            let bye = wslink_core::Close::new(wslink_core::CloseCode::GOING_AWAY, "Server shutdown");
+            let _ = sink.close(bye).await;
+            return;
+        }
+    };
+    let Some(Ok(first)) = first else {
+        tracing::debug!(close = ?stream.close_frame(), "reverse: spare closed before a browser came");
+        let _ = events.send(Spare::Unpaired).await;
+        return;
+    };
+    tracing::info!("reverse: a browser attached");
+    let _ = events.send(Spare::Paired).await;
+    let transport = wslink_transport_ws::relay::Replay::new(sink, stream, first, peer);
+    server.serve_connection(transport).await;
+    tracing::info!("reverse: session over");
 }
 
 /// Whether [`stop_on_signal`] handles Ctrl-C and SIGTERM (`--nosignalhandlers` turns it

@@ -93,6 +93,8 @@ pub struct PeerInfo {
     pub origin: Option<String>,
     /// The request path of a WebSocket upgrade.
     pub path: Option<String>,
+    /// The query string of a WebSocket upgrade (without the `?`), if it had one.
+    pub query: Option<String>,
 }
 
 /// The writing half of a connection.

@@ -142,6 +142,7 @@ pub async fn connect_with(
             remote_addr,
             origin: None,
             path: None,
+            query: None,
         },
     )
     .dead_after(options.dead_after))

@@ -408,6 +408,7 @@ fn upgrade(req: Request<Incoming>, state: &HttpState, remote: SocketAddr) -> Res
         remote_addr: Some(remote),
         origin,
         path: Some(req.uri().path().to_owned()),
+        query: req.uri().query().map(str::to_owned),
     };
     let config = WebSocketConfig::default()
         .read_buffer_size(state.options.read_buffer_size)

@@ -8,7 +8,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::tungstenite::{error::ProtocolError, Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 use wslink_core::{Close, Frame, FrameSink, FrameStream, PeerInfo, Transport, TransportError};
 
@@ -65,11 +65,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Transport for WsTranspo
     }
 }
 
+/// A peer gone without a close frame: an I/O event, not a broken protocol.
+pub(crate) fn reset() -> TransportError {
+    TransportError::Io(std::io::Error::new(
+        std::io::ErrorKind::ConnectionReset,
+        "connection reset without closing handshake",
+    ))
+}
+
 pub(crate) fn transport_error(e: WsError) -> TransportError {
     match e {
         WsError::ConnectionClosed | WsError::AlreadyClosed => TransportError::Closed,
         WsError::Io(io) => TransportError::Io(io),
         WsError::Capacity(c) => TransportError::TooLarge(c.to_string()),
+        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => reset(),
         other => TransportError::Protocol(other.to_string()),
     }
 }

@@ -125,9 +125,7 @@ fn read_error(e: WebSocketError, limit: usize) -> TransportError {
         }
         WebSocketError::ConnectionClosed => TransportError::Closed,
         WebSocketError::IoError(io) => TransportError::Io(io),
-        WebSocketError::UnexpectedEOF => {
-            TransportError::Protocol("connection reset without closing handshake".into())
-        }
+        WebSocketError::UnexpectedEOF => crate::stream::reset(),
         WebSocketError::SendError(e) => match e.downcast::<TransportError>() {
             Ok(e) => *e,
             Err(e) => TransportError::Protocol(e.to_string()),
