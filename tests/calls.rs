@@ -250,3 +250,17 @@ async fn idle_timeout_counts_from_the_last_client_leaving() {
         .expect("stops once idle")
         .unwrap();
 }
+
+#[tokio::test]
+async fn an_application_s_own_exit_method_replaces_the_built_in_one() {
+    let server = test_server().rpc("application.exit", || async { Ok("not leaving") });
+    let (handle, connector) = start(server);
+    let client = connect(&connector).await;
+    let answer = client
+        .call("application.exit", vec![], Map::new())
+        .await
+        .unwrap();
+    assert_eq!(answer, wslink::Value::from("not leaving"));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!handle.is_shut_down());
+}

@@ -234,9 +234,9 @@ impl ServerBuilder {
             shutdown: Arc::new(shutdown_tx),
             inbound: inbound.clone(),
         };
-        let router = self
-            .router
-            .merge(exit_methods(handle.clone(), config.exit_policy));
+        // The built-in exit methods first, so that an application's own `application.exit`
+        // replaces them rather than being silently replaced.
+        let router = exit_methods(handle.clone(), config.exit_policy).merge(self.router);
         let mut service = BoxCallService::new(router);
         for layer in self.layers {
             service = layer(service);
