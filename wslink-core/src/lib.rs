@@ -40,6 +40,7 @@
 pub mod codec;
 pub mod envelope;
 pub mod error;
+pub mod filter;
 pub mod id;
 pub mod inbound;
 pub mod memory;
@@ -52,6 +53,7 @@ pub mod value;
 pub use codec::{Codec, CodecError, DecodeLimits, Decoder, Encoded, Frame, Generation};
 pub use envelope::{EnvelopeError, EnvelopeFields, Message, Publication, Request, Response};
 pub use error::{RpcError, WireError};
+pub use filter::{Filter, FilterError, FilterLimits, TopicPattern};
 pub use id::ClientId;
 pub use pubsub::{PubSub, PublishError, Target};
 pub use router::{BoxCallService, Call, CallKind};

@@ -19,6 +19,8 @@ use wslink_core::{
 };
 
 use crate::outbox::{Offer, Outbox, SlowClientPolicy};
+use crate::projections::Projections;
+use crate::subscriptions::{ConnSubscriptions, Registry, Route};
 
 /// Encodes a message in a wire generation, for every connection of a server.
 pub type SharedEncoder =
@@ -28,6 +30,7 @@ pub type SharedEncoder =
 struct Conn {
     session: Arc<Session>,
     outbox: Arc<Outbox>,
+    subscriptions: Arc<ConnSubscriptions>,
 }
 
 /// Live connections and publishing to them. Implements [`PubSub`].
@@ -37,6 +40,9 @@ pub struct Hub {
     conns: RwLock<HashMap<ClientId, Conn>>,
     counter: AtomicU64,
     count: watch::Sender<usize>,
+    subscriptions: Registry,
+    /// Publication encodings so far (one per generation and distinct projection).
+    encodings: AtomicU64,
 }
 
 impl std::fmt::Debug for Hub {
@@ -51,13 +57,45 @@ impl std::fmt::Debug for Hub {
 impl Hub {
     /// A hub that encodes with `encoder` and treats full queues with `policy`.
     pub fn new(encoder: SharedEncoder, policy: SlowClientPolicy) -> Self {
+        Self::with_subscriptions(encoder, policy, Registry::default())
+    }
+
+    /// A hub whose server-side subscriptions follow `subscriptions`.
+    pub(crate) fn with_subscriptions(
+        encoder: SharedEncoder,
+        policy: SlowClientPolicy,
+        subscriptions: Registry,
+    ) -> Self {
         Hub {
             encoder,
             policy,
             conns: RwLock::new(HashMap::new()),
             counter: AtomicU64::new(0),
             count: watch::channel(0).0,
+            subscriptions,
+            encodings: AtomicU64::new(0),
         }
+    }
+
+    /// The server-side subscriptions.
+    pub(crate) fn subscriptions(&self) -> &Registry {
+        &self.subscriptions
+    }
+
+    /// The subscriptions of a connected client.
+    pub(crate) fn subscriptions_of(&self, client: &ClientId) -> Option<Arc<ConnSubscriptions>> {
+        self.read().get(client).map(|c| c.subscriptions.clone())
+    }
+
+    /// Publication encodings so far: one per wire generation and distinct projection of
+    /// each publication, never one per receiver.
+    pub fn encodings(&self) -> u64 {
+        self.encodings.load(Ordering::Relaxed)
+    }
+
+    fn encode(&self, message: &Message, generation: Generation) -> Result<Encoded, CodecError> {
+        self.encodings.fetch_add(1, Ordering::Relaxed);
+        (self.encoder)(message, generation)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<ClientId, Conn>> {
@@ -76,7 +114,13 @@ impl Hub {
             if conns.len() >= limit {
                 return false;
             }
-            conns.insert(session.client_id().clone(), Conn { session, outbox });
+            let subscriptions = Arc::default();
+            let conn = Conn {
+                session,
+                outbox,
+                subscriptions,
+            };
+            conns.insert(conn.session.client_id().clone(), conn);
             conns.len()
         };
         self.count.send_replace(n);
@@ -85,11 +129,14 @@ impl Hub {
 
     /// Removes a connection.
     pub fn unregister(&self, client: &ClientId) {
-        let n = {
+        let (n, gone) = {
             let mut conns = self.write();
-            conns.remove(client);
-            conns.len()
+            let gone = conns.remove(client);
+            (conns.len(), gone)
         };
+        if let Some(conn) = gone {
+            self.subscriptions.drop_connection(&conn.subscriptions);
+        }
         self.count.send_replace(n);
     }
 
@@ -139,6 +186,9 @@ impl Hub {
         if !is_valid_topic(topic) {
             return Err(PublishError::InvalidTopic(topic.to_owned()));
         }
+        if !self.subscriptions.is_broadcast(topic) {
+            return self.deliver_routed(topic, data, target).await;
+        }
         let included =
             |c: &&Conn| c.session.is_authenticated() && target.includes(c.session.client_id());
         let mut data = Some(data);
@@ -163,7 +213,7 @@ impl Hub {
                             data: data.take().unwrap_or_default(),
                         })
                     });
-                    *slot = Some((self.encoder)(message, generation)?);
+                    *slot = Some(self.encode(message, generation)?);
                 }
             }
             if message.is_none() {
@@ -181,14 +231,73 @@ impl Hub {
         // Full queues are waited for all together, so that none of them delays the
         // others (or this call, beyond the policy's wait).
         if !full.is_empty() {
-            let late = join_all(full.iter().map(|(conn, index)| {
+            let late = full.iter().map(|(conn, index)| {
                 let frames = encoded[*index].as_ref().expect("encoded above");
-                conn.outbox.push_publication(frames, self.policy)
-            }))
-            .await;
-            for ((conn, _), offer) in full.iter().zip(late) {
-                queued += usize::from(settle(conn, topic, offer));
+                (conn, frames)
+            });
+            queued += self.wait_for_room(topic, late).await;
+        }
+        Ok(queued)
+    }
+
+    /// Waits for room in full queues, all together; returns how many got the publication.
+    async fn wait_for_room<'a>(
+        &self,
+        topic: &str,
+        full: impl Iterator<Item = (&'a Conn, &'a Encoded)>,
+    ) -> usize {
+        let full: Vec<_> = full.collect();
+        let late = join_all(
+            full.iter()
+                .map(|(conn, frames)| conn.outbox.push_publication(frames, self.policy)),
+        )
+        .await;
+        full.iter()
+            .zip(late)
+            .map(|((conn, _), offer)| usize::from(settle(conn, topic, offer)))
+            .sum()
+    }
+
+    /// Publishes under the delivery rule of [`crate::subscriptions`]: each target gets
+    /// the publication whole, projected, or not at all; each distinct projection is
+    /// encoded once per generation.
+    async fn deliver_routed(
+        &self,
+        topic: &str,
+        data: Value,
+        target: Target,
+    ) -> Result<usize, PublishError> {
+        let only = self.subscriptions.is_subscribers_only(topic);
+        let routed: Vec<(Conn, Route)> = self
+            .read()
+            .values()
+            .filter(|c| c.session.is_authenticated() && target.includes(c.session.client_id()))
+            .filter_map(|c| match c.subscriptions.route(topic, &data, only) {
+                Route::Skip => None,
+                route => Some((c.clone(), route)),
+            })
+            .collect();
+        if routed.is_empty() {
+            return Ok(0);
+        }
+        let counter = self.counter.fetch_add(1, Ordering::Relaxed);
+        let mut projections = Projections::new(topic, counter, data);
+        let mut slots = Vec::with_capacity(routed.len());
+        for (conn, route) in &routed {
+            let generation = conn.session.generation();
+            slots.push(projections.slot(route, generation, |m| self.encode(m, generation))?);
+        }
+        let mut queued = 0;
+        let mut full = Vec::new();
+        for ((conn, _), slot) in routed.iter().zip(&slots) {
+            let frames = projections.encoded(*slot);
+            match conn.outbox.offer_now(frames, self.policy) {
+                Some(offer) => queued += usize::from(settle(conn, topic, offer)),
+                None => full.push((conn, frames)),
             }
+        }
+        if !full.is_empty() {
+            queued += self.wait_for_room(topic, full.into_iter()).await;
         }
         Ok(queued)
     }

@@ -40,8 +40,11 @@ pub mod handler;
 pub mod hello;
 pub mod hub;
 pub mod outbox;
+mod projections;
 pub mod router;
 pub mod server;
+mod subscribe_methods;
+pub mod subscriptions;
 pub mod test_protocol;
 
 pub use extract::{Args, Context, FromCall, Kwargs};
@@ -50,6 +53,7 @@ pub use hello::{Authenticate, HelloAuth, HelloAuthLayer, SharedSecret};
 pub use outbox::SlowClientPolicy;
 pub use router::Router;
 pub use server::{ExitPolicy, Server, ServerBuilder, ServerConfig, ServerHandle, DEFAULT_SECRET};
+pub use subscriptions::{SubscribeError, SubscriberEvent, SubscriptionLimits};
 
 #[cfg(feature = "msgpack")]
 impl Server {
