@@ -385,3 +385,102 @@ async fn counts_can_be_watched_and_hooks_hear_first_and_last() {
         ]
     );
 }
+
+// --- the Rust client ---------------------------------------------------------------
+
+use std::time::Duration;
+
+use common::connect;
+use wslink::client::{Client, ReconnectPolicy, Subscription};
+use wslink::Filter;
+
+async fn next(sub: &mut Subscription) -> Value {
+    tokio::time::timeout(WAIT, sub.recv())
+        .await
+        .expect("a publication in time")
+        .expect("subscription open")
+}
+
+async fn wait_count(server: &ServerHandle, topic: &str, n: usize) {
+    let mut watch = server.watch_subscribers(topic);
+    tokio::time::timeout(WAIT, watch.wait_for(|c| *c == n))
+        .await
+        .expect("subscriber count in time")
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_client_registers_filters_and_each_subscriber_gets_its_own_view() {
+    let (server, connector) = start(test_server().subscribers_only("sensors"));
+    let client = connect(&connector).await;
+    assert!(client.server_takes_subscriptions());
+    let room2 = Filter::all().where_eq("room", 2).fields(["value"]);
+    let mut hot = client.subscribe_filtered("sensors", room2).await.unwrap();
+    let units = Filter::all().fields(["unit"]);
+    let mut unit = client.subscribe_filtered("sensors", units).await.unwrap();
+    assert_eq!(server.subscriber_count("sensors"), 1);
+    assert_eq!(client.subscribe_calls(), 2);
+    for room in [1, 2] {
+        server.publish("sensors", temp(room, 9.5)).await.unwrap();
+    }
+    assert_eq!(next(&mut hot).await, map! { "value" => 9.5 });
+    assert_eq!(next(&mut unit).await, map! { "unit" => "C" });
+    assert_eq!(next(&mut unit).await, map! { "unit" => "C" });
+    drop(hot);
+    drop(unit);
+    wait_count(&server, "sensors", 0).await;
+}
+
+#[tokio::test]
+async fn a_refused_filter_is_the_error_of_subscribe_filtered() {
+    let (_server, connector) =
+        start(test_server().configure(|c| c.subscriptions.filter.max_bytes = 8));
+    let client = connect(&connector).await;
+    let big = Filter::all().where_eq("field", "x".repeat(100));
+    let e = client.subscribe_filtered("t", big).await.unwrap_err();
+    assert_eq!(e.code(), -32001, "{e}");
+}
+
+#[tokio::test]
+async fn a_plain_subscribe_reaches_a_subscribers_only_topic() {
+    let (server, connector) = start(test_server().subscribers_only("private"));
+    let client = connect(&connector).await;
+    let mut sub = client.subscribe("private").unwrap();
+    wait_count(&server, "private", 1).await;
+    assert_eq!(server.publish("private", 5).await.unwrap(), 1);
+    assert_eq!(next(&mut sub).await, Value::from(5));
+    drop(sub);
+    wait_count(&server, "private", 0).await;
+    assert_eq!(server.publish("private", 6).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn subscriptions_are_sent_again_after_a_reconnect() {
+    let (server, connector) = start(test_server().subscribers_only("sensors"));
+    let dial = connector.clone();
+    let policy = ReconnectPolicy {
+        initial_delay: Duration::from_millis(10),
+        max_attempts: Some(50),
+        ..ReconnectPolicy::default()
+    };
+    let client = Client::builder()
+        .secret(SECRET)
+        .reconnect(policy)
+        .connect_with(move || {
+            let dial = dial.clone();
+            async move { dial.connect().await }
+        })
+        .await
+        .unwrap();
+    let filter = Filter::all().where_eq("room", 2).fields(["value"]);
+    let mut sub = client.subscribe_filtered("sensors", filter).await.unwrap();
+    let first = client.client_id();
+    assert!(server.disconnect(&first));
+    wait_count(&server, "sensors", 0).await;
+    wait_count(&server, "sensors", 1).await;
+    assert_ne!(client.client_id(), first);
+    assert_eq!(client.subscribe_calls(), 2);
+    server.publish("sensors", temp(1, 1.0)).await.unwrap();
+    server.publish("sensors", temp(2, 2.0)).await.unwrap();
+    assert_eq!(next(&mut sub).await, map! { "value" => 2.0 });
+}

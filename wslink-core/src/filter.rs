@@ -188,6 +188,20 @@ impl Filter {
         fields
     }
 
+    /// The filter to register with a server for this one, when the receiver checks the
+    /// conditions again itself: the same conditions, keeping also the fields they look
+    /// at (so the receiver still sees them).
+    pub fn for_server(&self) -> Filter {
+        let fields = self.fields.as_ref().map(|kept| {
+            let looked_at = canonical(self.condition_fields());
+            union_fields(Some(kept), Some(&looked_at)).unwrap_or_else(|| kept.clone())
+        });
+        Filter {
+            conditions: self.conditions.clone(),
+            fields,
+        }
+    }
+
     /// `true` if a publication with this payload passes the conditions: with conditions,
     /// the payload must be a map whose every named field equals its value (numbers
     /// compare by value: 1 equals 1.0).
@@ -439,6 +453,17 @@ mod tests {
         );
         let ok = map! { "where" => map! { "a" => nest(nest(Value::Nil)) } };
         assert!(Filter::from_options(&ok, &limits).is_ok());
+    }
+
+    #[test]
+    fn the_server_keeps_the_fields_the_conditions_need() {
+        let f = Filter::all().where_eq("room", 1).fields(["value"]);
+        assert_eq!(
+            f.for_server(),
+            Filter::all().where_eq("room", 1).fields(["room", "value"])
+        );
+        let whole = Filter::all().where_eq("room", 1);
+        assert_eq!(whole.for_server(), whole);
     }
 
     #[test]
