@@ -2,13 +2,14 @@
 //! Node opt in with `session.call('wslink.subscribe', …)` against the Rust server
 //! (`interop/node/subscriptions.js`), and the Rust client against the Python server
 //! (which has no subscriptions) still gets its filtered publications and sends no
-//! subscribe call there.
+//! subscribe call there; the same clients' browser bundles in headless Chromium
+//! (`interop/node/subscriptions_browser.js`).
 
 mod common;
 
 use std::time::Duration;
 
-use common::peers::{node, python_server, serve_ws};
+use common::peers::{interop, node, python_server, require, serve_ws};
 use futures_util::FutureExt;
 use wslink::client::{Client, Subscription};
 use wslink::ws::HttpOptions;
@@ -42,6 +43,47 @@ async fn npm_client_2x_subscribes_with_filters_on_the_rust_server() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn npm_client_1x_subscribes_with_filters_on_the_rust_server() {
     run_js("1").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn npm_clients_in_chromium_subscribe_with_filters_on_the_rust_server() {
+    require("/usr/bin/chromium".into(), "Debian chromium");
+    let modules = interop().join("node/node_modules");
+    for gen in ["wslink2", "wslink1"] {
+        require(
+            modules.join(gen).join("dist/wslink.js"),
+            "the npm wslink clients",
+        );
+    }
+    let options = HttpOptions {
+        content: Some(modules),
+        ..HttpOptions::default()
+    };
+    let server =
+        common::test_server()
+            .subscribers_only(PRIVATE)
+            .codec(wslink::json::JsonCodec::with_style(
+                wslink::json::Style::Python,
+            ));
+    let (_server, ws_url) = serve_ws(server, options).await;
+    let origin = ws_url.replace("ws://", "http://").replace("/ws", "");
+    for generation in ["2", "1"] {
+        let args = [
+            origin.as_str(),
+            ws_url.as_str(),
+            "--gen",
+            generation,
+            "--private",
+            PRIVATE,
+        ];
+        let (ok, output) = node("subscriptions_browser.js", &args, Duration::from_secs(120)).await;
+        println!("{output}");
+        assert!(ok, "chromium, gen {generation}:\n{output}");
+        assert!(
+            output.contains(&format!("gen {generation}: subscriptions in chromium: ok")),
+            "{output}"
+        );
+    }
 }
 
 async fn next(sub: &mut Subscription) -> Value {
