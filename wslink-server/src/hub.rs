@@ -19,7 +19,7 @@ use wslink_core::{
 };
 
 use crate::outbox::{Offer, Outbox, SlowClientPolicy};
-use crate::projections::Projections;
+use crate::projections::{Projections, Slot};
 use crate::subscriptions::{ConnSubscriptions, Registry, Route};
 
 /// Encodes a message in a wire generation, for every connection of a server.
@@ -268,36 +268,39 @@ impl Hub {
         target: Target,
     ) -> Result<usize, PublishError> {
         let only = self.subscriptions.is_subscribers_only(topic);
-        let routed: Vec<(Conn, Route)> = self
-            .read()
-            .values()
-            .filter(|c| c.session.is_authenticated() && target.includes(c.session.client_id()))
-            .filter_map(|c| match c.subscriptions.route(topic, &data, only) {
-                Route::Skip => None,
-                route => Some((c.clone(), route)),
-            })
-            .collect();
-        if routed.is_empty() {
-            return Ok(0);
-        }
         let counter = self.counter.fetch_add(1, Ordering::Relaxed);
-        let mut projections = Projections::new(topic, counter, data);
-        let mut slots = Vec::with_capacity(routed.len());
-        for (conn, route) in &routed {
-            let generation = conn.session.generation();
-            slots.push(projections.slot(route, generation, |m| self.encode(m, generation))?);
-        }
+        let mut forms = Projections::new(topic, counter, data);
         let mut queued = 0;
-        let mut full = Vec::new();
-        for ((conn, _), slot) in routed.iter().zip(&slots) {
-            let frames = projections.encoded(*slot);
-            match conn.outbox.offer_now(frames, self.policy) {
-                Some(offer) => queued += usize::from(settle(conn, topic, offer)),
-                None => full.push((conn, frames)),
+        let mut full: Vec<(Conn, Slot)> = Vec::new();
+        {
+            // As on the broadcast path, everything is done under the read lock (offers
+            // never wait): first every form needed is encoded, then offered.
+            let conns = self.read();
+            let mut slots: Vec<Option<Slot>> = Vec::with_capacity(conns.len());
+            for conn in conns.values() {
+                let included =
+                    conn.session.is_authenticated() && target.includes(conn.session.client_id());
+                let route = match included {
+                    true => conn.subscriptions.route(topic, forms.data(), only),
+                    false => Route::Skip,
+                };
+                let generation = conn.session.generation();
+                slots.push(match route {
+                    Route::Skip => None,
+                    route => Some(forms.slot(&route, generation, |m| self.encode(m, generation))?),
+                });
+            }
+            for (conn, slot) in conns.values().zip(&slots) {
+                let Some(slot) = *slot else { continue };
+                match conn.outbox.offer_now(forms.encoded(slot), self.policy) {
+                    Some(offer) => queued += usize::from(settle(conn, topic, offer)),
+                    None => full.push((conn.clone(), slot)),
+                }
             }
         }
         if !full.is_empty() {
-            queued += self.wait_for_room(topic, full.into_iter()).await;
+            let full = full.iter().map(|(conn, slot)| (conn, forms.encoded(*slot)));
+            queued += self.wait_for_room(topic, full).await;
         }
         Ok(queued)
     }

@@ -36,6 +36,11 @@ impl Projections {
         }
     }
 
+    /// The publication's payload, whole.
+    pub(crate) fn data(&self) -> &Value {
+        &self.data
+    }
+
     /// The slot holding what a connection on `route` and `generation` receives,
     /// encoding it with `encode` the first time it is needed.
     pub(crate) fn slot(
