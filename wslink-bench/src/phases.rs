@@ -26,7 +26,7 @@ const BULK_CHUNK: usize = 4 * 1024 * 1024;
 const ECHO_PAYLOAD: usize = 32;
 const TOPIC: &str = "bench.pub";
 /// Any single network wait longer than this is a failure.
-const WAIT: Duration = Duration::from_secs(30);
+pub(crate) const WAIT: Duration = Duration::from_secs(30);
 
 /// What a target speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +68,7 @@ pub(crate) struct Results {
 }
 
 impl Results {
-    fn put(
+    pub(crate) fn put(
         &mut self,
         key: impl Into<String>,
         label: impl Into<String>,
@@ -106,7 +106,10 @@ fn percentile(sorted: &[u64], q: f64) -> f64 {
     sorted[i] as f64 / 1000.0
 }
 
-async fn timed<T>(what: &str, f: impl std::future::Future<Output = T>) -> Result<T, String> {
+pub(crate) async fn timed<T>(
+    what: &str,
+    f: impl std::future::Future<Output = T>,
+) -> Result<T, String> {
     tokio::time::timeout(WAIT, f)
         .await
         .map_err(|_| format!("{what}: no progress within {WAIT:?}"))
@@ -189,7 +192,11 @@ async fn raw_until_text(stream: &mut RawStream) -> Result<(String, u64), String>
 }
 
 /// Opens `n` wslink connections (hello included), `parallel` at a time.
-async fn wslink_many(t: &Target, n: usize, parallel: usize) -> Result<Vec<Client>, String> {
+pub(crate) async fn wslink_many(
+    t: &Target,
+    n: usize,
+    parallel: usize,
+) -> Result<Vec<Client>, String> {
     let gate = Arc::new(Semaphore::new(parallel));
     let mut set = JoinSet::new();
     for i in 0..n {
@@ -333,6 +340,7 @@ async fn run_step(
         Step::Pipe(k) => vec![(name, pipelined(t, plan, k, r).await)],
         Step::Pub { subs, size } => vec![(name, publications(t, plan, subs, size, r).await)],
         Step::Fanout(subs) => vec![(name, publications(t, plan, subs, 100, r).await)],
+        Step::Filter(subs) => vec![(name, crate::filtered::filtered(t, plan, subs, r).await)],
         Step::Bin(size) => vec![
             (format!("down{size}"), binary(t, plan, size, true, r).await),
             (format!("up{size}"), binary(t, plan, size, false, r).await),
