@@ -484,3 +484,36 @@ async fn subscriptions_are_sent_again_after_a_reconnect() {
     server.publish("sensors", temp(2, 2.0)).await.unwrap();
     assert_eq!(next(&mut sub).await, map! { "value" => 2.0 });
 }
+
+#[tokio::test]
+async fn each_form_is_encoded_once_per_wire_generation() {
+    use wslink::json::JsonCodec;
+    let (server, connector) = start(test_server().codec(JsonCodec::new()));
+    let v2 = connect(&connector).await;
+    let transport = connector.connect().await.unwrap();
+    let v1 = wslink::client::ClientBuilder::with_codec(JsonCodec::new())
+        .secret(SECRET)
+        .connect(transport)
+        .await
+        .unwrap();
+    assert!(
+        v1.server_takes_subscriptions(),
+        "1.x hello replies say so too"
+    );
+    let filter = || Filter::all().where_eq("room", 2).fields(["value"]);
+    let mut subs = Vec::new();
+    for client in [&v2, &v2, &v1, &v1] {
+        subs.push(
+            client
+                .subscribe_filtered("sensors", filter())
+                .await
+                .unwrap(),
+        );
+    }
+    let before = server.encodings();
+    assert_eq!(server.publish("sensors", temp(2, 7.5)).await.unwrap(), 2);
+    assert_eq!(server.encodings() - before, 2, "one form, two generations");
+    for sub in &mut subs {
+        assert_eq!(next(sub).await, map! { "value" => 7.5 });
+    }
+}

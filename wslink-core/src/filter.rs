@@ -67,7 +67,7 @@ impl std::fmt::Display for TopicPattern {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FilterLimits {
     /// Size of `where` and `fields` together, counted as 1 per value plus the length of
-    /// every key, string and binary (default 16 KiB).
+    /// every key, string and binary (default 4 KiB).
     pub max_bytes: usize,
     /// Nesting depth of a value in `where` (default 8; a scalar is depth 1).
     pub max_depth: usize,
@@ -76,7 +76,7 @@ pub struct FilterLimits {
 impl Default for FilterLimits {
     fn default() -> Self {
         FilterLimits {
-            max_bytes: 16 * 1024,
+            max_bytes: 4 * 1024,
             max_depth: 8,
         }
     }

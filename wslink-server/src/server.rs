@@ -69,7 +69,7 @@ pub struct ServerConfig {
     /// never). Transports that ping also drop a peer that stops answering (see the
     /// WebSocket transport's `dead_after`).
     pub keepalive: Option<Duration>,
-    /// Server-side subscriptions per connection (default 256) and the size (16 KiB)
+    /// Server-side subscriptions per connection (default 256) and the size (4 KiB)
     /// and depth (8) of one subscription's options.
     pub subscriptions: SubscriptionLimits,
 }

@@ -28,7 +28,7 @@ use wslink_core::{Filter, FilterError, FilterLimits, TopicPattern, Value};
 pub struct SubscriptionLimits {
     /// Subscriptions one connection may hold at once (default 256).
     pub max_per_connection: usize,
-    /// Size and depth of one subscription's options (default 16 KiB, depth 8).
+    /// Size and depth of one subscription's options (default 4 KiB, depth 8).
     pub filter: FilterLimits,
 }
 
