@@ -1,9 +1,9 @@
-//! The filter phase: publications to many server-side subscribers, first without
-//! filters, then with ten distinct ones (each keeps `seq` and one of ten fields, so every
-//! publication still reaches every subscriber, in ten forms). Reports publications
-//! received per second and the server's encodings per publication for both. Only for a
-//! server that takes subscriptions and has the bench's own methods
-//! ([`crate::bench_methods`]): ours.
+//! The filter phase: publications to many subscribers that never told the server
+//! (broadcast), then to as many server-side subscribers, first without filters, then
+//! with ten distinct ones (each keeps `seq` and one of ten fields, so every publication
+//! still reaches every subscriber, in ten forms). Reports publications received per
+//! second and the server's encodings per publication for each. Only for a server that
+//! takes subscriptions and has the bench's own methods ([`crate::bench_methods`]): ours.
 
 use std::time::{Duration, Instant};
 
@@ -12,7 +12,7 @@ use wslink::client::{Client, Subscription};
 use wslink::{Filter, Map};
 
 use crate::bench_methods::FIELDS;
-use crate::phases::{timed, wslink_many, Kind, Results, Target};
+use crate::phases::{timed, wslink_many_telling, Kind, Results, Target};
 use crate::plan::Plan;
 
 const TOPIC: &str = "bench.filter";
@@ -38,28 +38,55 @@ pub(crate) async fn filtered(
     if t.kind != Kind::Wslink {
         return Ok(());
     }
-    let clients = wslink_many(t, subs, 32).await?;
-    let outcome = both(&t.name, &clients, plan, subs, r).await;
-    for c in clients {
-        c.close().await;
+    let probe = wslink_many_telling(t, 1, 1, true).await?;
+    let takes = probe[0].server_takes_subscriptions();
+    close(probe).await;
+    if !takes {
+        r.notes.push(format!(
+            "filter: {} takes no server-side subscriptions: skipped",
+            t.name
+        ));
+        return Ok(());
     }
+    let clients = wslink_many_telling(t, subs, 32, false).await?;
+    let outcome = broadcast(&clients, plan, subs, r).await;
+    close(clients).await;
+    outcome?;
+    let clients = wslink_many_telling(t, subs, 32, true).await?;
+    let outcome = both(&clients, plan, subs, r).await;
+    close(clients).await;
     outcome
 }
 
-async fn both(
-    name: &str,
+async fn close(clients: Vec<Client>) {
+    for c in clients {
+        c.close().await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+}
+
+/// Subscribers the server was not told about: the broadcast path.
+async fn broadcast(
     clients: &[Client],
     plan: &Plan,
     subs: usize,
     r: &mut Results,
 ) -> Result<(), String> {
-    if !clients[0].server_takes_subscriptions() {
-        r.notes.push(format!(
-            "filter: {name} takes no server-side subscriptions: skipped"
-        ));
-        return Ok(());
+    let mut subscriptions = Vec::with_capacity(clients.len());
+    for client in clients {
+        subscriptions.push(client.subscribe(TOPIC).map_err(|e| e.to_string())?);
     }
-    for (filtered, label) in [(false, "no filter"), (true, "10 filters")] {
+    let key = format!("filter{subs}.broadcast");
+    let label = "never subscribed on the server";
+    one(clients, &mut subscriptions, plan, &key, label, r).await
+}
+
+/// Subscribers the server was told about, without filters, then with ten.
+async fn both(clients: &[Client], plan: &Plan, subs: usize, r: &mut Results) -> Result<(), String> {
+    for (filtered, label) in [
+        (false, "server-side, no filter"),
+        (true, "server-side, 10 filters"),
+    ] {
         let mut subscriptions = Vec::with_capacity(clients.len());
         for (i, client) in clients.iter().enumerate() {
             let subscribing = client.subscribe_filtered(TOPIC, filter_of(i, filtered));
@@ -94,7 +121,7 @@ async fn one(
     let (got, secs, encodings) = round(&clients[0], subscriptions, count, limit).await?;
     r.put(
         format!("{key}.rate"),
-        format!("publications, {subs} server-side subscribers, {label}"),
+        format!("publications, {subs} subscribers, {label}"),
         "msgs/s rcvd",
         got as f64 / secs.max(1e-6),
     );

@@ -82,6 +82,10 @@ pub struct ClientConfig {
     /// Dial again when the connection drops (default: no; needs
     /// [`ClientBuilder::connect_with`]).
     pub reconnect: Option<ReconnectPolicy>,
+    /// Tell a server whose hello says `"subscriptions": true` about this client's
+    /// subscriptions (default on). Off, subscriptions are routed here only, as with a
+    /// server that does not take them (the server then broadcasts to this client).
+    pub server_subscriptions: bool,
     /// Send a keepalive ping this often (default: never; servers ping clients). With a
     /// transport that notices silent peers (the WebSocket transport's `dead_after`), a
     /// dead server is then detected even when the client has nothing to say.
@@ -97,6 +101,7 @@ impl Default for ClientConfig {
             subscription_capacity: 16384,
             send_queue: 256,
             reconnect: None,
+            server_subscriptions: true,
             keepalive: None,
         }
     }
@@ -425,7 +430,8 @@ async fn establish<T: Transport>(inner: &Arc<Inner>, transport: T) -> Result<(),
         let id = reply["clientID"].as_str().ok_or_else(|| {
             ClientError::Protocol(format!("hello reply without clientID: {reply}"))
         })?;
-        let listens = reply[HELLO_SUBSCRIPTIONS] == Value::Bool(true);
+        let listens =
+            inner.config.server_subscriptions && reply[HELLO_SUBSCRIPTIONS] == Value::Bool(true);
         Ok((
             ClientId::from_wire(id),
             reply["maxMsgSize"].as_u64(),
@@ -801,7 +807,8 @@ impl Client {
     }
 
     /// `true` if the current link's server takes server-side subscriptions (its hello
-    /// reply said `"subscriptions": true`).
+    /// reply said `"subscriptions": true`) and this client tells it
+    /// ([`ClientConfig::server_subscriptions`]).
     pub fn server_takes_subscriptions(&self) -> bool {
         self.inner()
             .state()
