@@ -517,3 +517,27 @@ async fn each_form_is_encoded_once_per_wire_generation() {
         assert_eq!(next(sub).await, map! { "value" => 7.5 });
     }
 }
+
+#[tokio::test]
+async fn a_client_may_keep_its_subscriptions_to_itself() {
+    let (server, connector) = start(test_server());
+    let transport = connector.connect().await.unwrap();
+    let client = Client::builder()
+        .secret(SECRET)
+        .configure(|c| c.server_subscriptions = false)
+        .connect(transport)
+        .await
+        .unwrap();
+    assert!(!client.server_takes_subscriptions());
+    let filter = Filter::all().where_eq("room", 2).fields(["value"]);
+    let mut sub = client.subscribe_filtered("sensors", filter).await.unwrap();
+    server.publish("sensors", temp(1, 1.0)).await.unwrap();
+    server.publish("sensors", temp(2, 2.0)).await.unwrap();
+    assert_eq!(
+        next(&mut sub).await,
+        map! { "value" => 2.0 },
+        "filtered here"
+    );
+    assert_eq!(client.subscribe_calls(), 0);
+    assert_eq!(server.subscriber_count("sensors"), 0);
+}
