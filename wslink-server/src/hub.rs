@@ -4,6 +4,12 @@
 //! target connection's [`Outbox`]. Offers to all targets run concurrently, so a client
 //! whose queue is full delays nobody else: what happens to it is up to the
 //! [`SlowClientPolicy`].
+//!
+//! While some connection holds a server-side subscription, or for a subscribers-only
+//! topic, each connection's subscriptions decide what it gets (see
+//! [`crate::subscriptions`]), and each distinct form is encoded once per generation.
+//! Otherwise publishing takes the broadcast path, which allocates nothing per
+//! publication beyond the encoding.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
