@@ -8,8 +8,8 @@
 //! While some connection holds a server-side subscription, or for a subscribers-only
 //! topic, each connection's subscriptions decide what it gets (see
 //! [`crate::subscriptions`]), and each distinct form is encoded once per generation.
-//! Otherwise publishing takes the broadcast path, which allocates nothing per
-//! publication beyond the encoding.
+//! Otherwise publishing takes the broadcast path, as it did before subscriptions: an
+//! atomic load (and a look at the subscribers-only topics, if any) decides.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
