@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use wslink::client::{Client, ClientError};
-use wslink::{Bytes, Map, Value};
+use wslink::{Bytes, Filter, Map, Value};
 
 #[derive(Parser)]
 #[command(
@@ -76,6 +76,13 @@ enum Command {
         url: String,
         /// The topic, e.g. wslink.communication.channel
         topic: String,
+        /// Only publications whose map payload has FIELD equal to the JSON value
+        /// (repeatable); sent to a server that takes subscriptions, applied here too.
+        #[arg(long = "where", value_name = "FIELD=JSON")]
+        conditions: Vec<String>,
+        /// Keep only these top-level keys of a map payload (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        fields: Option<Vec<String>>,
         /// Stop after this many publications.
         #[arg(long)]
         count: Option<u64>,
@@ -204,9 +211,32 @@ async fn call(
     }
 }
 
-async fn subscribe(target: Target, topic: String, count: Option<u64>) -> Result<(), String> {
+/// The filter of `--where FIELD=JSON …` and `--fields a,b`.
+fn filter_of(conditions: &[String], fields: Option<Vec<String>>) -> Result<Filter, String> {
+    let mut filter = Filter::all();
+    for condition in conditions {
+        let Some((field, json)) = condition.split_once('=') else {
+            return Err(format!("--where {condition:?}: use FIELD=JSON"));
+        };
+        filter = filter.where_eq(field, parse_json(json, "--where value")?);
+    }
+    if let Some(fields) = fields {
+        filter = filter.fields(fields);
+    }
+    Ok(filter)
+}
+
+async fn subscribe(
+    target: Target,
+    topic: String,
+    filter: Filter,
+    count: Option<u64>,
+) -> Result<(), String> {
     let client = connect(&target).await?;
-    let mut subscription = client.subscribe(&topic).map_err(|e| e.to_string())?;
+    let mut subscription = client
+        .subscribe_filtered(&topic, filter)
+        .await
+        .map_err(|e| e.to_string())?;
     let mut seen = 0;
     while count.is_none_or(|n| seen < n) {
         let Some(item) = subscription.recv().await else {
@@ -248,11 +278,16 @@ async fn main() -> ExitCode {
         Command::Subscribe {
             url,
             topic,
+            conditions,
+            fields,
             count,
             timeout,
             secret,
         } => {
-            let work = subscribe(target(url, secret), topic, count);
+            let work = async {
+                let filter = filter_of(&conditions, fields)?;
+                subscribe(target(url, secret), topic, filter, count).await
+            };
             match timeout {
                 Some(t) => tokio::time::timeout(Duration::from_secs_f64(t.max(0.0)), work)
                     .await

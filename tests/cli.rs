@@ -61,6 +61,19 @@ async fn cli_calls_and_subscribes_against_the_rust_server() {
             "--timeout",
             "30",
         ])));
+        let filtered = tokio::spawn(run(with(&[
+            "subscribe",
+            &url,
+            "cli.topic",
+            "--where",
+            "seq=1",
+            "--fields",
+            "seq",
+            "--count",
+            "1",
+            "--timeout",
+            "30",
+        ])));
         tokio::time::sleep(Duration::from_millis(800)).await;
         let (ok, _, err) = run(with(&[
             "call",
@@ -76,5 +89,8 @@ async fn cli_calls_and_subscribes_against_the_rust_server() {
             out.lines().collect::<Vec<_>>(),
             [r#"{"seq":0,"pad":"x"}"#, r#"{"seq":1,"pad":"x"}"#]
         );
+        let (ok, out, err) = filtered.await.unwrap();
+        assert!(ok, "{err}");
+        assert_eq!(out.lines().collect::<Vec<_>>(), [r#"{"seq":1}"#]);
     }
 }

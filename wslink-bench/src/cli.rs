@@ -38,7 +38,8 @@ pub(crate) struct Cli {
     /// Calls in flight of the pipelined phase (default 1,16,64,256).
     #[arg(long, global = true, value_delimiter = ',')]
     pub(crate) pipelines: Option<Vec<usize>>,
-    /// Phases to run, comma-separated: seq,pipe,pub,fanout,bin,conn,idle (default all).
+    /// Phases to run, comma-separated: seq,pipe,pub,fanout,filter,bin,conn,idle (default
+    /// all).
     #[arg(long, global = true, value_delimiter = ',')]
     pub(crate) phases: Option<Vec<String>>,
     /// Pin this process (the client) to these CPUs (taskset list, e.g. `0`).

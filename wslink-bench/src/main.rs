@@ -13,8 +13,10 @@
 //! Servers run as separate processes (the tool spawns itself, or the Python server), so
 //! their CPU time (`/proc/PID/stat`) and memory (`VmRSS`, `VmHWM`) are theirs alone.
 
+mod bench_methods;
 mod chart;
 mod cli;
+mod filtered;
 mod phases;
 mod plan;
 mod progress;
@@ -112,12 +114,14 @@ async fn serve(
                 .await
                 .map_err(|e| e.to_string())?;
             println!("READY ws://{}/ws", listener.local_addr());
-            Server::builder()
+            let handle = std::sync::Arc::new(std::sync::OnceLock::new());
+            let server = Server::builder()
                 .secret(secret)
                 .router(protocol::router())
-                .build()
-                .serve(listener)
-                .await;
+                .router(bench_methods::router(handle.clone()))
+                .build();
+            let _ = handle.set(server.handle());
+            server.serve(listener).await;
             Ok(())
         }
     }

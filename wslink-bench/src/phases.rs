@@ -26,7 +26,7 @@ const BULK_CHUNK: usize = 4 * 1024 * 1024;
 const ECHO_PAYLOAD: usize = 32;
 const TOPIC: &str = "bench.pub";
 /// Any single network wait longer than this is a failure.
-const WAIT: Duration = Duration::from_secs(30);
+pub(crate) const WAIT: Duration = Duration::from_secs(30);
 
 /// What a target speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +68,7 @@ pub(crate) struct Results {
 }
 
 impl Results {
-    fn put(
+    pub(crate) fn put(
         &mut self,
         key: impl Into<String>,
         label: impl Into<String>,
@@ -106,7 +106,10 @@ fn percentile(sorted: &[u64], q: f64) -> f64 {
     sorted[i] as f64 / 1000.0
 }
 
-async fn timed<T>(what: &str, f: impl std::future::Future<Output = T>) -> Result<T, String> {
+pub(crate) async fn timed<T>(
+    what: &str,
+    f: impl std::future::Future<Output = T>,
+) -> Result<T, String> {
     tokio::time::timeout(WAIT, f)
         .await
         .map_err(|_| format!("{what}: no progress within {WAIT:?}"))
@@ -114,7 +117,9 @@ async fn timed<T>(what: &str, f: impl std::future::Future<Output = T>) -> Result
 
 // ---------------------------------------------------------------- connections
 
-async fn wslink_connect(t: &Target) -> Result<Client, String> {
+/// A client; with `tell` off it keeps its subscriptions to itself, so the server
+/// broadcasts (the path every phase but `filter` measures, as the Python server has).
+async fn wslink_connect(t: &Target, tell: bool) -> Result<Client, String> {
     timed("connect", async {
         let transport = wslink::ws::connect(&t.url)
             .await
@@ -123,7 +128,10 @@ async fn wslink_connect(t: &Target) -> Result<Client, String> {
         // to the client's drop-newest policy while they count.
         Client::builder()
             .secret(t.secret.as_str())
-            .configure(|c| c.subscription_capacity = 1 << 20)
+            .configure(|c| {
+                c.subscription_capacity = 1 << 20;
+                c.server_subscriptions = tell;
+            })
             .connect(transport)
             .await
             .map_err(|e| format!("hello: {e}"))
@@ -188,15 +196,27 @@ async fn raw_until_text(stream: &mut RawStream) -> Result<(String, u64), String>
     }
 }
 
-/// Opens `n` wslink connections (hello included), `parallel` at a time.
+/// Opens `n` wslink connections (hello included), `parallel` at a time, that keep their
+/// subscriptions to themselves.
 async fn wslink_many(t: &Target, n: usize, parallel: usize) -> Result<Vec<Client>, String> {
+    wslink_many_telling(t, n, parallel, false).await
+}
+
+/// As [`wslink_many`]; with `tell`, the clients tell a server that takes subscriptions
+/// about theirs.
+pub(crate) async fn wslink_many_telling(
+    t: &Target,
+    n: usize,
+    parallel: usize,
+    tell: bool,
+) -> Result<Vec<Client>, String> {
     let gate = Arc::new(Semaphore::new(parallel));
     let mut set = JoinSet::new();
     for i in 0..n {
         let (t, gate) = (t.clone(), gate.clone());
         set.spawn(async move {
             let _permit = gate.acquire_owned().await;
-            wslink_connect(&t).await.map(|c| (i, c))
+            wslink_connect(&t, tell).await.map(|c| (i, c))
         });
     }
     let mut clients = Vec::with_capacity(n);
@@ -333,6 +353,7 @@ async fn run_step(
         Step::Pipe(k) => vec![(name, pipelined(t, plan, k, r).await)],
         Step::Pub { subs, size } => vec![(name, publications(t, plan, subs, size, r).await)],
         Step::Fanout(subs) => vec![(name, publications(t, plan, subs, 100, r).await)],
+        Step::Filter(subs) => vec![(name, crate::filtered::filtered(t, plan, subs, r).await)],
         Step::Bin(size) => vec![
             (format!("down{size}"), binary(t, plan, size, true, r).await),
             (format!("up{size}"), binary(t, plan, size, false, r).await),
@@ -348,7 +369,7 @@ async fn sequential(t: &Target, plan: &Plan, r: &mut Results) -> Result<(), Stri
     let start;
     match t.kind {
         Kind::Wslink => {
-            let client = wslink_connect(t).await?;
+            let client = wslink_connect(t, false).await?;
             let payload = echo_payload();
             for _ in 0..50 {
                 echo(&client, &payload).await?;
@@ -435,7 +456,7 @@ async fn pipelined(t: &Target, plan: &Plan, k: usize, r: &mut Results) -> Result
         let start;
         match t.kind {
             Kind::Wslink => {
-                let client = wslink_connect(t).await?;
+                let client = wslink_connect(t, false).await?;
                 let payload = echo_payload();
                 for _ in 0..20 {
                     echo(&client, &payload).await?;
@@ -744,7 +765,7 @@ async fn binary(
     let mut iters = 0u64;
     match t.kind {
         Kind::Wslink => {
-            let client = wslink_connect(t).await?;
+            let client = wslink_connect(t, false).await?;
             while iters < plan.bin_max_iters && (iters == 0 || Instant::now() < deadline) {
                 let value = if down {
                     client.call("test.bytes", vec![(size as u64).into()], Map::new())
@@ -823,7 +844,7 @@ async fn connections(t: &Target, plan: &Plan, r: &mut Results) -> Result<(), Str
         set.spawn(async move {
             while Instant::now() < deadline && done.load(Ordering::Relaxed) < max {
                 match t.kind {
-                    Kind::Wslink => wslink_connect(&t).await?.close().await,
+                    Kind::Wslink => wslink_connect(&t, false).await?.close().await,
                     Kind::Raw => {
                         let (mut sink, _stream) = raw_split(&t).await?;
                         let _ = sink.close(Close::new(CloseCode::NORMAL, "")).await;
@@ -869,7 +890,7 @@ async fn idle(t: &Target, plan: &Plan, r: &mut Results) -> Result<(), String> {
             }
             let conn = tokio::time::timeout_at(deadline.into(), async {
                 match t.kind {
-                    Kind::Wslink => wslink_connect(&t).await.map(|c| (Some(c), None)),
+                    Kind::Wslink => wslink_connect(&t, false).await.map(|c| (Some(c), None)),
                     Kind::Raw => raw_connect(&t).await.map(|c| (None, Some(c))),
                 }
             })

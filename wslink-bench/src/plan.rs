@@ -84,6 +84,9 @@ impl Plan {
         if self.wants("fanout", only) {
             steps.push(Step::Fanout(self.fanout));
         }
+        if self.wants("filter", only) {
+            steps.push(Step::Filter(self.fanout));
+        }
         if self.wants("bin", only) {
             steps.extend(self.bin_sizes.iter().map(|&size| Step::Bin(size)));
         }
@@ -98,9 +101,11 @@ impl Plan {
 }
 
 pub(crate) fn all_phases() -> Vec<String> {
-    ["seq", "pipe", "pub", "fanout", "bin", "conn", "idle"]
-        .map(String::from)
-        .to_vec()
+    [
+        "seq", "pipe", "pub", "fanout", "filter", "bin", "conn", "idle",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 /// One measured configuration of a phase.
@@ -114,6 +119,9 @@ pub(crate) enum Step {
     Pub { subs: usize, size: usize },
     /// Publications of 100 bytes to this many subscribers.
     Fanout(usize),
+    /// Publications to this many server-side subscribers, without filters and with ten
+    /// distinct ones.
+    Filter(usize),
     /// Binary results then arguments of this many bytes.
     Bin(usize),
     /// Connections per second.
@@ -135,6 +143,7 @@ impl Step {
                 )
             }
             Step::Fanout(subs) => format!("fan-out to {subs} subscribers"),
+            Step::Filter(subs) => format!("{subs} subscribers, without and with 10 filters"),
             Step::Bin(size) => format!("binary {} down/up", size_label(size)),
             Step::Conn => "connections per second".into(),
             Step::Idle(n) => format!("{n} idle connections"),
@@ -148,6 +157,7 @@ impl Step {
             Step::Pipe(k) => format!("pipe{k}"),
             Step::Pub { subs, size } => format!("pub{subs}x{size}"),
             Step::Fanout(_) => "fanout".into(),
+            Step::Filter(_) => "filter".into(),
             Step::Bin(size) => format!("bin{size}"),
             Step::Conn => "conn".into(),
             Step::Idle(_) => "idle".into(),
@@ -166,8 +176,9 @@ mod tests {
         assert_eq!(steps[1..5], [1, 16, 64, 256].map(Step::Pipe));
         assert_eq!(steps[5], Step::Pub { subs: 1, size: 100 });
         assert_eq!(steps[11], Step::Fanout(200));
-        assert_eq!(steps[12..14], [Step::Bin(1 << 20), Step::Bin(8 << 20)]);
-        assert_eq!(steps[14..], [Step::Conn, Step::Idle(300)]);
+        assert_eq!(steps[12], Step::Filter(200));
+        assert_eq!(steps[13..15], [Step::Bin(1 << 20), Step::Bin(8 << 20)]);
+        assert_eq!(steps[15..], [Step::Conn, Step::Idle(300)]);
     }
 
     #[test]

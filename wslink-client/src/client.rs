@@ -6,29 +6,32 @@
 //! [`ClientError::Disconnected`] (they may or may not have run). Without a
 //! [`ReconnectPolicy`] the client is then closed; with one, it dials again with backoff,
 //! says hello again (a new client id), and carries on: calls made meanwhile wait for the
-//! new link, and subscriptions keep receiving, since wslink subscriptions live in the
-//! client only.
+//! new link, and subscriptions keep receiving: they live in the client, and a server
+//! that takes server-side subscriptions is told them again (see [`crate::server_subs`]).
 
 use std::collections::{HashMap, HashSet};
 
 use foldhash::fast::RandomState as FastHash;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, oneshot, watch};
 use wslink_core::codec::DynCodec;
+use wslink_core::filter::{HELLO_SUBSCRIPTIONS, SUBSCRIBE_METHOD};
 use wslink_core::id::{is_valid_topic, rpc_id, HELLO_ID, HELLO_METHOD};
 use wslink_core::inbound::{self, Discard, InboundStats, Verdict};
 use wslink_core::ping::PingTicker;
 use wslink_core::{
     from_value, map, ClientId, Close, CloseCode, Codec, CodecError, DecodeLimits, Decoder, Encoded,
-    FrameSink, FrameStream, Map, Message, Request, Transport, TransportError, Value, WireError,
+    Filter, FrameSink, FrameStream, Map, Message, Request, Transport, TransportError, Value,
+    WireError,
 };
 
 use crate::error::ClientError;
+use crate::server_subs::{self, Command, Remote};
 use crate::subscription::{Subscription, Topics};
 
 pub use wslink_core::defaults::DEFAULT_SECRET;
@@ -80,6 +83,10 @@ pub struct ClientConfig {
     /// Dial again when the connection drops (default: no; needs
     /// [`ClientBuilder::connect_with`]).
     pub reconnect: Option<ReconnectPolicy>,
+    /// Tell a server whose hello says `"subscriptions": true` about this client's
+    /// subscriptions (default on). Off, subscriptions are routed here only, as with a
+    /// server that does not take them (the server then broadcasts to this client).
+    pub server_subscriptions: bool,
     /// Send a keepalive ping this often (default: never; servers ping clients). With a
     /// transport that notices silent peers (the WebSocket transport's `dead_after`), a
     /// dead server is then detected even when the client has nothing to say.
@@ -95,6 +102,7 @@ impl Default for ClientConfig {
             subscription_capacity: 16384,
             send_queue: 256,
             reconnect: None,
+            server_subscriptions: true,
             keepalive: None,
         }
     }
@@ -110,6 +118,8 @@ struct Link {
     id: u64,
     outgoing: mpsc::Sender<Outgoing>,
     max_frame: AtomicUsize,
+    /// The hello reply said `"subscriptions": true`.
+    listens: AtomicBool,
 }
 
 type Answer = oneshot::Sender<Result<Value, WireError>>;
@@ -139,6 +149,42 @@ struct Inner {
     inbound: InboundStats,
     /// Topics whose unwanted publications were logged once (bounded).
     unwanted_topics: Mutex<HashSet<String>>,
+    /// `wslink.subscribe` calls sent so far.
+    subscribe_calls: AtomicU64,
+}
+
+impl Remote for Inner {
+    async fn call_if_listening(
+        &self,
+        method: &'static str,
+        args: Vec<Value>,
+    ) -> Option<Result<Value, ClientError>> {
+        let (link, client_id) = {
+            let state = self.state();
+            (state.link.clone()?, state.client_id.clone()?)
+        };
+        if !link.listens.load(Ordering::Relaxed) {
+            return None;
+        }
+        if method == SUBSCRIBE_METHOD {
+            self.subscribe_calls.fetch_add(1, Ordering::Relaxed);
+        }
+        let request = Request {
+            id: rpc_id(&client_id, self.counter.fetch_add(1, Ordering::Relaxed)),
+            method: method.to_owned(),
+            args,
+            kwargs: Map::new(),
+        };
+        Some(self.request_on(&link, request).await)
+    }
+
+    fn link_id(&self) -> Option<u64> {
+        self.state().link.as_ref().map(|l| l.id)
+    }
+
+    fn subscriptions(&self) -> Vec<(u64, String, Filter)> {
+        self.topics.snapshot()
+    }
 }
 
 /// How many topics without a subscriber are named in the log before the client only
@@ -352,6 +398,7 @@ async fn establish<T: Transport>(inner: &Arc<Inner>, transport: T) -> Result<(),
         id: inner.next_link.fetch_add(1, Ordering::Relaxed),
         outgoing: tx,
         max_frame: AtomicUsize::new(PRE_HELLO_FRAME_SIZE),
+        listens: AtomicBool::new(false),
     });
     let mut decoder = inner.codec.decoder(inner.config.limits.clone());
     // The server's messages are not subject to the pre-auth limit.
@@ -369,9 +416,15 @@ async fn establish<T: Transport>(inner: &Arc<Inner>, transport: T) -> Result<(),
         let id = reply["clientID"].as_str().ok_or_else(|| {
             ClientError::Protocol(format!("hello reply without clientID: {reply}"))
         })?;
-        Ok((ClientId::from_wire(id), reply["maxMsgSize"].as_u64()))
+        let listens =
+            inner.config.server_subscriptions && reply[HELLO_SUBSCRIPTIONS] == Value::Bool(true);
+        Ok((
+            ClientId::from_wire(id),
+            reply["maxMsgSize"].as_u64(),
+            listens,
+        ))
     });
-    let (client_id, max_frame) = match result {
+    let (client_id, max_frame, listens) = match result {
         Ok(ok) => ok,
         Err(e) => {
             let _ = link
@@ -389,6 +442,8 @@ async fn establish<T: Transport>(inner: &Arc<Inner>, transport: T) -> Result<(),
             Ordering::Relaxed,
         );
     }
+    link.listens.store(listens, Ordering::Relaxed);
+    tracing::debug!(listens, "hello accepted");
     {
         let mut state = inner.state();
         if state.closed {
@@ -398,6 +453,9 @@ async fn establish<T: Transport>(inner: &Arc<Inner>, transport: T) -> Result<(),
         state.link = Some(link);
     }
     inner.changed.send_modify(|n| *n += 1);
+    if listens {
+        inner.topics.command(Command::Relink);
+    }
     Ok(())
 }
 
@@ -550,7 +608,7 @@ impl<C: Codec> ClientBuilder<C> {
         if !reconnect {
             config.reconnect = None;
         }
-        Arc::new(Inner {
+        let inner = Arc::new(Inner {
             codec: Box::new(self.codec),
             state: Mutex::new(State::default()),
             changed: watch::channel(0).0,
@@ -561,7 +619,12 @@ impl<C: Codec> ClientBuilder<C> {
             config,
             inbound: InboundStats::default(),
             unwanted_topics: Mutex::default(),
-        })
+            subscribe_calls: AtomicU64::new(0),
+        });
+        let (tx, rx) = mpsc::unbounded_channel();
+        inner.topics.set_commands(tx);
+        tokio::spawn(server_subs::run(Arc::downgrade(&inner), rx));
+        inner
     }
 
     /// Says hello over `transport` and returns the client once the server accepted it.
@@ -681,9 +744,43 @@ impl Client {
     }
 
     /// Receives the publications of `topic` until the returned [`Subscription`] is
-    /// dropped. Nothing is sent to the server: wslink servers broadcast, and the
-    /// subscription survives reconnects.
+    /// dropped; the subscription survives reconnects. A server whose hello said
+    /// `"subscriptions": true` is told in the background (`wslink.subscribe`); other
+    /// servers broadcast and are told nothing.
     pub fn subscribe(&self, topic: &str) -> Result<Subscription, ClientError> {
+        self.add_subscription(topic, Filter::all(), None)
+    }
+
+    /// Receives the publications of `topic` that pass `filter`, keeping its fields.
+    /// A server that takes subscriptions is told, and this returns once it agreed
+    /// (its refusal is the error); with any other server the filter is applied here,
+    /// with the same result.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: wslink_client::Client) -> Result<(), wslink_client::ClientError> {
+    /// use wslink_core::Filter;
+    /// let filter = Filter::all().where_eq("room", 2).fields(["value"]);
+    /// let mut temperatures = client.subscribe_filtered("sensors", filter).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn subscribe_filtered(
+        &self,
+        topic: &str,
+        filter: Filter,
+    ) -> Result<Subscription, ClientError> {
+        let (done, answer) = tokio::sync::oneshot::channel();
+        let subscription = self.add_subscription(topic, filter, Some(done))?;
+        // No answer means nobody to ask (the client is closing): local routing stands.
+        answer.await.unwrap_or(Ok(()))?;
+        Ok(subscription)
+    }
+
+    fn add_subscription(
+        &self,
+        topic: &str,
+        filter: Filter,
+        done: Option<server_subs::Done>,
+    ) -> Result<Subscription, ClientError> {
         if !is_valid_topic(topic) {
             return Err(ClientError::InvalidTopic(topic.to_owned()));
         }
@@ -691,9 +788,25 @@ impl Client {
         if inner.state().closed {
             return Err(ClientError::Disconnected);
         }
-        Ok(inner
-            .topics
-            .subscribe(topic, inner.config.subscription_capacity))
+        let capacity = inner.config.subscription_capacity;
+        Ok(inner.topics.subscribe(topic, capacity, filter, done))
+    }
+
+    /// `true` if the current link's server takes server-side subscriptions (its hello
+    /// reply said `"subscriptions": true`) and this client tells it
+    /// ([`ClientConfig::server_subscriptions`]).
+    pub fn server_takes_subscriptions(&self) -> bool {
+        self.inner()
+            .state()
+            .link
+            .as_ref()
+            .is_some_and(|l| l.listens.load(Ordering::Relaxed))
+    }
+
+    /// `wslink.subscribe` calls this client has sent so far (none to a server that does
+    /// not take subscriptions).
+    pub fn subscribe_calls(&self) -> u64 {
+        self.inner().subscribe_calls.load(Ordering::Relaxed)
     }
 
     /// Frames from the server that gave nothing to act on, per class (each was also

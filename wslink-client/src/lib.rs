@@ -28,6 +28,7 @@
 
 mod client;
 mod error;
+mod server_subs;
 mod subscription;
 
 pub use client::{

@@ -1,8 +1,11 @@
 //! Subscriptions: publications of one topic, as a stream.
 //!
-//! wslink has no subscribe message: the server broadcasts and the client routes each
-//! publication to the local subscribers of its topic. A [`Subscription`] receives the
-//! publications of its topic in arrival order; dropping it unsubscribes. Each holds at most
+//! The client routes each publication to the local subscribers of its topic, each with
+//! its own [`Filter`] (checked and applied here, whatever the server did). A server
+//! that says `"subscriptions": true` in its hello is also told (see
+//! [`crate::server_subs`]), so it sends only what some subscriber wants; other servers
+//! broadcast. A [`Subscription`] receives the publications of its topic in arrival
+//! order; dropping it unsubscribes. Each holds at most
 //! `capacity` unread publications: when its reader falls that far behind, newer ones are
 //! dropped for it and counted in [`Subscription::lagged`] (the connection and other
 //! subscribers are not held up).
@@ -16,13 +19,40 @@ use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
 
 use tokio::sync::mpsc;
-use wslink_core::Value;
+use wslink_core::{Filter, Value};
+
+use crate::server_subs::{Command, Done};
 
 #[derive(Debug)]
 struct Slot {
     key: u64,
     tx: mpsc::Sender<Value>,
     lagged: Arc<AtomicU64>,
+    filter: Filter,
+}
+
+impl Slot {
+    /// What this subscriber receives of `data`, if anything.
+    fn view(&self, data: &Value) -> Option<Value> {
+        if !self.filter.matches(data) {
+            return None;
+        }
+        Some(match self.filter.kept() {
+            None => data.clone(),
+            Some(_) => self.filter.project(data),
+        })
+    }
+
+    /// As [`Slot::view`], moving `data` when it is kept whole.
+    fn take(&self, data: Value) -> Option<Value> {
+        if !self.filter.matches(&data) {
+            return None;
+        }
+        Some(match self.filter.kept() {
+            None => data,
+            Some(_) => self.filter.project(&data),
+        })
+    }
 }
 
 /// Subscribers by topic.
@@ -30,6 +60,8 @@ struct Slot {
 pub(crate) struct Topics {
     slots: Mutex<HashMap<String, Vec<Slot>, FastHash>>,
     next_key: AtomicU64,
+    /// Tells the server about subscriptions (see [`crate::server_subs`]).
+    commands: Mutex<Option<mpsc::UnboundedSender<Command>>>,
 }
 
 impl Topics {
@@ -37,15 +69,64 @@ impl Topics {
         self.slots.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(crate) fn subscribe(self: &Arc<Self>, topic: &str, capacity: usize) -> Subscription {
+    /// Sends server-side subscription changes to `commands` from now on.
+    pub(crate) fn set_commands(&self, commands: mpsc::UnboundedSender<Command>) {
+        *self.commands.lock().unwrap_or_else(|e| e.into_inner()) = Some(commands);
+    }
+
+    /// Queues a command for the server side; without anybody to run it, a waiting
+    /// caller hears `Ok` (local routing works alone).
+    pub(crate) fn command(&self, command: Command) {
+        let commands = self.commands.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(Err(mpsc::error::SendError(Command::Add {
+            done: Some(done), ..
+        }))) = commands.as_ref().map(|c| c.send(command))
+        {
+            let _ = done.send(Ok(()));
+        }
+    }
+
+    /// Every subscription's topic and filter, to tell a new link's server.
+    pub(crate) fn snapshot(&self) -> Vec<(u64, String, Filter)> {
+        self.lock()
+            .iter()
+            .flat_map(|(topic, slots)| {
+                slots
+                    .iter()
+                    .map(|s| (s.key, topic.clone(), s.filter.clone()))
+            })
+            .collect()
+    }
+
+    /// Adds a local subscriber and tells the server side (`done` hears how that went).
+    pub(crate) fn subscribe(
+        self: &Arc<Self>,
+        topic: &str,
+        capacity: usize,
+        filter: Filter,
+        done: Option<Done>,
+    ) -> Subscription {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let key = self.next_key.fetch_add(1, Ordering::Relaxed);
         let lagged = Arc::new(AtomicU64::new(0));
-        self.lock().entry(topic.to_owned()).or_default().push(Slot {
-            key,
-            tx,
-            lagged: lagged.clone(),
-        });
+        {
+            // The command is queued under the lock, so commands follow the order in
+            // which subscribers come and go.
+            let mut slots = self.lock();
+            let add = Command::Add {
+                key,
+                topic: topic.to_owned(),
+                filter: filter.clone(),
+                done,
+            };
+            slots.entry(topic.to_owned()).or_default().push(Slot {
+                key,
+                tx,
+                lagged: lagged.clone(),
+                filter,
+            });
+            self.command(add);
+        }
         Subscription {
             topic: topic.to_owned(),
             key,
@@ -55,8 +136,8 @@ impl Topics {
         }
     }
 
-    /// Hands a publication to the subscribers of `topic`; returns how many got it, or
-    /// `None` when nobody subscribed to it.
+    /// Hands a publication to the subscribers of `topic` whose filter it passes; returns
+    /// how many got it, or `None` when nobody subscribed to it.
     pub(crate) fn deliver(&self, topic: &str, data: Value) -> Option<usize> {
         let slots = self.lock();
         // Each subscriber but the last gets a copy; the last gets the value itself.
@@ -72,9 +153,11 @@ impl Topics {
         };
         let copies: usize = others
             .iter()
-            .map(|slot| usize::from(offer(slot, data.clone())))
+            .filter_map(|slot| slot.view(&data).map(|v| offer(slot, v)))
+            .map(usize::from)
             .sum();
-        Some(copies + usize::from(offer(last, data)))
+        let last = last.take(data).is_some_and(|v| offer(last, v));
+        Some(copies + usize::from(last))
     }
 
     /// Ends every subscription (their streams return `None` once drained).
@@ -84,12 +167,19 @@ impl Topics {
 
     fn remove(&self, topic: &str, key: u64) {
         let mut slots = self.lock();
-        if let Some(list) = slots.get_mut(topic) {
-            list.retain(|s| s.key != key);
-            if list.is_empty() {
-                slots.remove(topic);
-            }
+        let Some(list) = slots.get_mut(topic) else {
+            return;
+        };
+        list.retain(|s| s.key != key);
+        let last = list.is_empty();
+        if last {
+            slots.remove(topic);
         }
+        self.command(Command::Remove {
+            key,
+            topic: topic.to_owned(),
+            last,
+        });
     }
 }
 
@@ -142,8 +232,8 @@ mod tests {
     #[tokio::test]
     async fn delivery_order_lag_and_unsubscribe() {
         let topics = Arc::new(Topics::default());
-        let mut a = topics.subscribe("t", 2);
-        let b = topics.subscribe("t", 8);
+        let mut a = topics.subscribe("t", 2, Filter::all(), None);
+        let b = topics.subscribe("t", 8, Filter::all(), None);
         for i in 0..3 {
             topics.deliver("t", Value::from(i));
         }
@@ -159,9 +249,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn each_subscriber_gets_what_its_filter_lets_through() {
+        use wslink_core::map;
+        let topics = Arc::new(Topics::default());
+        let mut hot = topics.subscribe(
+            "t",
+            8,
+            Filter::all().where_eq("room", 1).fields(["v"]),
+            None,
+        );
+        let mut all = topics.subscribe("t", 8, Filter::all(), None);
+        assert_eq!(topics.deliver("t", map! { "room" => 2, "v" => 1 }), Some(1));
+        assert_eq!(topics.deliver("t", map! { "room" => 1, "v" => 2 }), Some(2));
+        assert_eq!(hot.recv().await, Some(map! { "v" => 2 }));
+        assert_eq!(all.recv().await, Some(map! { "room" => 2, "v" => 1 }));
+        assert_eq!(all.recv().await, Some(map! { "room" => 1, "v" => 2 }));
+    }
+
+    #[tokio::test]
     async fn close_all_ends_streams() {
         let topics = Arc::new(Topics::default());
-        let mut a = topics.subscribe("t", 2);
+        let mut a = topics.subscribe("t", 2, Filter::all(), None);
         topics.deliver("t", Value::from(1));
         topics.close_all();
         assert_eq!(a.recv().await, Some(Value::from(1)));

@@ -2,7 +2,8 @@
 //!
 //! A client's first message is `wslink.hello` on a `system:` id with `{secret}` as its
 //! argument. [`HelloAuth`] answers it: on success it marks the session authenticated and
-//! replies `{clientID, maxMsgSize}` (2.x) or `{clientID}` (1.x); on failure it replies
+//! replies `{clientID, maxMsgSize, subscriptions: true}` (2.x) or
+//! `{clientID, subscriptions: true}` (1.x); on failure it replies
 //! -32000 `Authentication failed` and the client may try again. Until then every other
 //! call gets -32000 `Unauthorized: Skip message processing`, and other `system:` methods
 //! get -32601 `Unknown system method called`.
@@ -34,6 +35,7 @@ use std::task::{Context as TaskContext, Poll};
 
 use async_trait::async_trait;
 use tower::{Layer, Service, ServiceExt};
+use wslink_core::filter::HELLO_SUBSCRIPTIONS;
 use wslink_core::id::HELLO_METHOD;
 use wslink_core::{Call, CallKind, Generation, Map, RpcError, Session, Value};
 
@@ -142,13 +144,16 @@ impl<S> Layer<S> for HelloAuthLayer {
     }
 }
 
-/// The hello reply for a session: `{clientID, maxMsgSize}`, or `{clientID}` for 1.x.
+/// The hello reply for a session: `{clientID, maxMsgSize, subscriptions: true}`, or
+/// `{clientID, subscriptions: true}` for 1.x. `subscriptions` says that this server
+/// answers `wslink.subscribe` (see [`crate::subscriptions`]); the JS clients ignore it.
 pub(crate) fn hello_reply(session: &Session) -> Value {
-    let mut m = Map::with_capacity(2);
+    let mut m = Map::with_capacity(3);
     m.insert("clientID".into(), session.client_id().as_str().into());
     if session.generation() == Generation::V2 {
         m.insert("maxMsgSize".into(), Value::from(session.max_frame_size()));
     }
+    m.insert(HELLO_SUBSCRIPTIONS.into(), Value::Bool(true));
     Value::Map(m)
 }
 

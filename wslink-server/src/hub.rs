@@ -4,6 +4,12 @@
 //! target connection's [`Outbox`]. Offers to all targets run concurrently, so a client
 //! whose queue is full delays nobody else: what happens to it is up to the
 //! [`SlowClientPolicy`].
+//!
+//! While some connection holds a server-side subscription, or for a subscribers-only
+//! topic, each connection's subscriptions decide what it gets (see
+//! [`crate::subscriptions`]), and each distinct form is encoded once per generation.
+//! Otherwise publishing takes the broadcast path, as it did before subscriptions: an
+//! atomic load (and a look at the subscribers-only topics, if any) decides.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,6 +25,8 @@ use wslink_core::{
 };
 
 use crate::outbox::{Offer, Outbox, SlowClientPolicy};
+use crate::projections::{Projections, Slot};
+use crate::subscriptions::{ConnSubscriptions, Registry, Route};
 
 /// Encodes a message in a wire generation, for every connection of a server.
 pub(crate) type SharedEncoder =
@@ -28,6 +36,7 @@ pub(crate) type SharedEncoder =
 struct Conn {
     session: Arc<Session>,
     outbox: Arc<Outbox>,
+    subscriptions: Arc<ConnSubscriptions>,
 }
 
 /// Live connections and publishing to them. Implements [`PubSub`].
@@ -37,6 +46,9 @@ pub(crate) struct Hub {
     conns: RwLock<HashMap<ClientId, Conn>>,
     counter: AtomicU64,
     count: watch::Sender<usize>,
+    subscriptions: Registry,
+    /// Publication encodings so far (one per generation and distinct projection).
+    encodings: AtomicU64,
 }
 
 impl std::fmt::Debug for Hub {
@@ -49,15 +61,43 @@ impl std::fmt::Debug for Hub {
 }
 
 impl Hub {
-    /// A hub that encodes with `encoder` and treats full queues with `policy`.
-    pub(crate) fn new(encoder: SharedEncoder, policy: SlowClientPolicy) -> Self {
+    /// A hub that encodes with `encoder`, treats full queues with `policy`, and whose
+    /// server-side subscriptions follow `subscriptions`.
+    pub(crate) fn with_subscriptions(
+        encoder: SharedEncoder,
+        policy: SlowClientPolicy,
+        subscriptions: Registry,
+    ) -> Self {
         Hub {
             encoder,
             policy,
             conns: RwLock::new(HashMap::new()),
             counter: AtomicU64::new(0),
             count: watch::channel(0).0,
+            subscriptions,
+            encodings: AtomicU64::new(0),
         }
+    }
+
+    /// The server-side subscriptions.
+    pub(crate) fn subscriptions(&self) -> &Registry {
+        &self.subscriptions
+    }
+
+    /// The subscriptions of a connected client.
+    pub(crate) fn subscriptions_of(&self, client: &ClientId) -> Option<Arc<ConnSubscriptions>> {
+        self.read().get(client).map(|c| c.subscriptions.clone())
+    }
+
+    /// Publication encodings so far: one per wire generation and distinct projection of
+    /// each publication, never one per receiver.
+    pub(crate) fn encodings(&self) -> u64 {
+        self.encodings.load(Ordering::Relaxed)
+    }
+
+    fn encode(&self, message: &Message, generation: Generation) -> Result<Encoded, CodecError> {
+        self.encodings.fetch_add(1, Ordering::Relaxed);
+        (self.encoder)(message, generation)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<ClientId, Conn>> {
@@ -81,7 +121,13 @@ impl Hub {
             if conns.len() >= limit {
                 return false;
             }
-            conns.insert(session.client_id().clone(), Conn { session, outbox });
+            let subscriptions = Arc::default();
+            let conn = Conn {
+                session,
+                outbox,
+                subscriptions,
+            };
+            conns.insert(conn.session.client_id().clone(), conn);
             conns.len()
         };
         self.count.send_replace(n);
@@ -90,11 +136,14 @@ impl Hub {
 
     /// Removes a connection.
     pub(crate) fn unregister(&self, client: &ClientId) {
-        let n = {
+        let (n, gone) = {
             let mut conns = self.write();
-            conns.remove(client);
-            conns.len()
+            let gone = conns.remove(client);
+            (conns.len(), gone)
         };
+        if let Some(conn) = gone {
+            self.subscriptions.drop_connection(&conn.subscriptions);
+        }
         self.count.send_replace(n);
     }
 
@@ -144,6 +193,9 @@ impl Hub {
         if !is_valid_topic(topic) {
             return Err(PublishError::InvalidTopic(topic.to_owned()));
         }
+        if !self.subscriptions.is_broadcast(topic) {
+            return self.deliver_routed(topic, data, target).await;
+        }
         let included =
             |c: &&Conn| c.session.is_authenticated() && target.includes(c.session.client_id());
         let mut data = Some(data);
@@ -168,7 +220,7 @@ impl Hub {
                             data: data.take().unwrap_or_default(),
                         })
                     });
-                    *slot = Some((self.encoder)(message, generation)?);
+                    *slot = Some(self.encode(message, generation)?);
                 }
             }
             if message.is_none() {
@@ -186,14 +238,76 @@ impl Hub {
         // Full queues are waited for all together, so that none of them delays the
         // others (or this call, beyond the policy's wait).
         if !full.is_empty() {
-            let late = join_all(full.iter().map(|(conn, index)| {
+            let late = full.iter().map(|(conn, index)| {
                 let frames = encoded[*index].as_ref().expect("encoded above");
-                conn.outbox.push_publication(frames, self.policy)
-            }))
-            .await;
-            for ((conn, _), offer) in full.iter().zip(late) {
-                queued += usize::from(settle(conn, topic, offer));
+                (conn, frames)
+            });
+            queued += self.wait_for_room(topic, late).await;
+        }
+        Ok(queued)
+    }
+
+    /// Waits for room in full queues, all together; returns how many got the publication.
+    async fn wait_for_room<'a>(
+        &self,
+        topic: &str,
+        full: impl Iterator<Item = (&'a Conn, &'a Encoded)>,
+    ) -> usize {
+        let full: Vec<_> = full.collect();
+        let late = join_all(
+            full.iter()
+                .map(|(conn, frames)| conn.outbox.push_publication(frames, self.policy)),
+        )
+        .await;
+        full.iter()
+            .zip(late)
+            .map(|((conn, _), offer)| usize::from(settle(conn, topic, offer)))
+            .sum()
+    }
+
+    /// Publishes under the delivery rule of [`crate::subscriptions`]: each target gets
+    /// the publication whole, projected, or not at all; each distinct projection is
+    /// encoded once per generation.
+    async fn deliver_routed(
+        &self,
+        topic: &str,
+        data: Value,
+        target: Target,
+    ) -> Result<usize, PublishError> {
+        let only = self.subscriptions.is_subscribers_only(topic);
+        let counter = self.counter.fetch_add(1, Ordering::Relaxed);
+        let mut forms = Projections::new(topic, counter, data);
+        let mut queued = 0;
+        let mut full: Vec<(Conn, Slot)> = Vec::new();
+        {
+            // As on the broadcast path, everything is done under the read lock (offers
+            // never wait): first every form needed is encoded, then offered.
+            let conns = self.read();
+            let mut slots: Vec<Option<Slot>> = Vec::with_capacity(conns.len());
+            for conn in conns.values() {
+                let included =
+                    conn.session.is_authenticated() && target.includes(conn.session.client_id());
+                let route = match included {
+                    true => conn.subscriptions.route(topic, forms.data(), only),
+                    false => Route::Skip,
+                };
+                let generation = conn.session.generation();
+                slots.push(match route {
+                    Route::Skip => None,
+                    route => Some(forms.slot(&route, generation, |m| self.encode(m, generation))?),
+                });
             }
+            for (conn, slot) in conns.values().zip(&slots) {
+                let Some(slot) = *slot else { continue };
+                match conn.outbox.offer_now(forms.encoded(slot), self.policy) {
+                    Some(offer) => queued += usize::from(settle(conn, topic, offer)),
+                    None => full.push((conn.clone(), slot)),
+                }
+            }
+        }
+        if !full.is_empty() {
+            let full = full.iter().map(|(conn, slot)| (conn, forms.encoded(*slot)));
+            queued += self.wait_for_room(topic, full).await;
         }
         Ok(queued)
     }

@@ -40,8 +40,11 @@ pub mod handler;
 pub mod hello;
 mod hub;
 mod outbox;
+mod projections;
 pub mod router;
 pub mod server;
+mod subscribe_methods;
+pub mod subscriptions;
 
 pub use extract::{Args, Context, FromCall, Kwargs};
 pub use handler::Handler;
@@ -49,6 +52,7 @@ pub use hello::{Authenticate, HelloAuth, HelloAuthLayer, SharedSecret};
 pub use outbox::SlowClientPolicy;
 pub use router::Router;
 pub use server::{ExitPolicy, Server, ServerBuilder, ServerConfig, ServerHandle, DEFAULT_SECRET};
+pub use subscriptions::{SubscribeError, SubscriberEvent, SubscriptionLimits};
 
 #[cfg(feature = "msgpack")]
 impl Server {

@@ -19,6 +19,7 @@ use crate::hello::{Authenticate, HelloAuthLayer, SharedSecret};
 use crate::hub::{Hub, SharedEncoder};
 use crate::outbox::SlowClientPolicy;
 use crate::router::Router;
+use crate::subscriptions::{Registry, SubscriberEvent, SubscriberHook, SubscriptionLimits};
 
 pub use wslink_core::defaults::DEFAULT_SECRET;
 
@@ -67,6 +68,9 @@ pub struct ServerConfig {
     /// never). Transports that ping also drop a peer that stops answering (see the
     /// WebSocket transport's `dead_after`).
     pub keepalive: Option<Duration>,
+    /// Server-side subscriptions per connection (default 256) and the size (4 KiB)
+    /// and depth (8) of one subscription's options.
+    pub subscriptions: SubscriptionLimits,
 }
 
 impl Default for ServerConfig {
@@ -83,6 +87,7 @@ impl Default for ServerConfig {
             hello_timeout: Some(Duration::from_secs(30)),
             max_connections: 10_000,
             keepalive: Some(Duration::from_secs(30)),
+            subscriptions: SubscriptionLimits::default(),
         }
     }
 }
@@ -96,6 +101,8 @@ pub struct ServerBuilder {
     hello: HelloAuthLayer,
     layers: Vec<LayerFn>,
     config: ServerConfig,
+    subscribers_only: Vec<wslink_core::TopicPattern>,
+    subscriber_hooks: Vec<SubscriberHook>,
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -105,6 +112,7 @@ impl std::fmt::Debug for ServerBuilder {
             .field("router", &self.router)
             .field("layers", &self.layers.len())
             .field("config", &self.config)
+            .field("subscribers_only", &self.subscribers_only)
             .finish()
     }
 }
@@ -135,7 +143,32 @@ impl ServerBuilder {
             hello: HelloAuthLayer::new(SharedSecret::new(DEFAULT_SECRET)),
             layers: Vec::new(),
             config: ServerConfig::default(),
+            subscribers_only: Vec::new(),
+            subscriber_hooks: Vec::new(),
         }
+    }
+
+    /// Publications on `topic` (or on every topic under `prefix.*`) reach only the
+    /// connections subscribed to them with `wslink.subscribe`; without this, a
+    /// connection that never subscribed gets every publication. An invalid topic is
+    /// ignored with a warning.
+    pub fn subscribers_only(mut self, topic: &str) -> Self {
+        match wslink_core::TopicPattern::parse(topic) {
+            Some(pattern) => self.subscribers_only.push(pattern),
+            None => tracing::warn!(topic, "subscribers_only: invalid topic ignored"),
+        }
+        self
+    }
+
+    /// Calls `hook` when a topic gets its first subscriber and when its last one leaves
+    /// (so an application can start and stop producing). Runs on the subscribing
+    /// connection's task: keep it short.
+    pub fn on_subscribers(
+        mut self,
+        hook: impl Fn(&SubscriberEvent) + Send + Sync + 'static,
+    ) -> Self {
+        self.subscriber_hooks.push(Arc::new(hook));
+        self
     }
 
     /// Also speaks `codec`'s generation (replacing a codec of the same generation). With
@@ -227,16 +260,28 @@ impl ServerBuilder {
                 }
             })
         };
-        let hub = Arc::new(Hub::new(encoder, config.slow_client));
+        let registry = Registry::new(
+            config.subscriptions.clone(),
+            self.subscribers_only,
+            self.subscriber_hooks,
+        );
+        let hub = Arc::new(Hub::with_subscriptions(
+            encoder,
+            config.slow_client,
+            registry,
+        ));
         let inbound = Arc::new(InboundStats::default());
         let handle = ServerHandle {
             hub: hub.clone(),
             shutdown: Arc::new(shutdown_tx),
             inbound: inbound.clone(),
         };
-        // The built-in exit methods first, so that an application's own `application.exit`
-        // replaces them rather than being silently replaced.
-        let router = exit_methods(handle.clone(), config.exit_policy).merge(self.router);
+        // The built-in methods first, so that an application's own method of the same
+        // name (`application.exit`, `wslink.subscribe`, …) replaces the built-in one
+        // rather than being silently replaced.
+        let router = exit_methods(handle.clone(), config.exit_policy)
+            .merge(crate::subscribe_methods::router(hub.clone()))
+            .merge(self.router);
         let mut service = BoxCallService::new(router);
         for layer in self.layers {
             service = layer(service);
@@ -370,6 +415,24 @@ impl ServerHandle {
     /// Authenticated connections.
     pub fn authenticated_count(&self) -> usize {
         self.hub.authenticated_count(None)
+    }
+
+    /// Connections with a server-side subscription on `topic` (as written: `a.*` counts
+    /// apart from `a.b`).
+    pub fn subscriber_count(&self, topic: &str) -> usize {
+        self.hub.subscriptions().subscriber_count(topic)
+    }
+
+    /// Watches [`ServerHandle::subscriber_count`] of `topic`, e.g. to wait for a first
+    /// subscriber: `watch.wait_for(|n| *n > 0).await`.
+    pub fn watch_subscribers(&self, topic: &str) -> watch::Receiver<usize> {
+        self.hub.subscriptions().watch(topic)
+    }
+
+    /// Publication encodings so far, over all publications: one per wire generation and
+    /// distinct projection among the receivers, none for a publication nobody receives.
+    pub fn encodings(&self) -> u64 {
+        self.hub.encodings()
     }
 
     /// Inbound frames that gave nothing to act on, per class, over all connections so
