@@ -50,12 +50,14 @@ async function inPage({ wsUrl, topic, privateTopic }) {
   const gotB = await listen(b, topic);
   const reply = await a.call('wslink.subscribe', [topic, { where: { seq: 1 }, fields: ['seq'] }]);
   await a.call('test.publish', [topic, 3, 2]);
+  await a.call('test.add', [1, 2]); // replies precede their handler's publications
   await b.call('test.add', [1, 2]);
 
   const privA = await listen(a, privateTopic);
   const privB = await listen(b, privateTopic);
   await a.call('wslink.subscribe', [privateTopic]);
   await a.call('test.publish', [privateTopic, 2]);
+  await a.call('test.add', [1, 2]);
   await b.call('test.add', [1, 2]);
   let error = null;
   try {
