@@ -9,22 +9,17 @@
 // echo to arrive through the subscription; then starts the server talking and waits for
 // one of its lines; saves a screenshot. Exits non-zero (with the reason) on any failure.
 
-const { chromium } = require('playwright-core');
+const chromium = require('./lib/chromium');
 
 const [pageUrl, screenshot] = process.argv.slice(2);
 if (!pageUrl || !screenshot) {
   console.error('usage: node chat_browser.js PAGE_URL SCREENSHOT.png');
   process.exit(2);
 }
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const LIMIT = 20000;
 
 (async () => {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await chromium.launch();
   try {
     const page = await browser.newPage();
     const problems = [];

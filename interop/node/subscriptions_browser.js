@@ -13,7 +13,7 @@
 // call is queued before that call's reply, and a connection's queue is sent in order.
 
 const assert = require('node:assert/strict');
-const { chromium } = require('playwright-core');
+const chromium = require('./lib/chromium');
 
 const argv = process.argv.slice(2);
 const flag = (name, dflt) => {
@@ -27,7 +27,6 @@ if (!origin || !wsUrl || (gen !== 1 && gen !== 2)) {
   console.error('usage: node subscriptions_browser.js ORIGIN WS_URL --gen 2|1 --private TOPIC');
   process.exit(2);
 }
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const LIMIT = 20000;
 
 /** Runs in the page. */
@@ -71,11 +70,7 @@ async function inPage({ wsUrl, topic, privateTopic }) {
 }
 
 (async () => {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await chromium.launch();
   try {
     const page = await browser.newPage();
     const problems = [];

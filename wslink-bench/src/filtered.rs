@@ -12,7 +12,7 @@ use wslink::client::{Client, Subscription};
 use wslink::{Filter, Map};
 
 use crate::bench_methods::FIELDS;
-use crate::phases::{timed, wslink_many_telling, Kind, Results, Target};
+use crate::phases::{receive_until, timed, wslink_many_telling, Kind, Results, Target};
 use crate::plan::Plan;
 
 const TOPIC: &str = "bench.filter";
@@ -159,16 +159,7 @@ async fn round(
     let mut set = JoinSet::new();
     for mut sub in subscriptions.drain(..) {
         set.spawn(async move {
-            let (mut n, mut last) = (0u64, Instant::now());
-            while n < count {
-                match tokio::time::timeout_at(deadline.into(), sub.recv()).await {
-                    Ok(Some(_)) => {
-                        n += 1;
-                        last = Instant::now();
-                    }
-                    _ => break,
-                }
-            }
+            let (n, last) = receive_until(&mut sub, count, deadline).await;
             (n, last, sub)
         });
     }

@@ -621,16 +621,7 @@ async fn publications(
                 for client in clients.iter() {
                     let mut sub = client.subscribe(TOPIC).map_err(|e| e.to_string())?;
                     set.spawn(async move {
-                        let (mut n, mut last) = (0u64, Instant::now());
-                        while n < count {
-                            match tokio::time::timeout_at(deadline.into(), sub.recv()).await {
-                                Ok(Some(_)) => {
-                                    n += 1;
-                                    last = Instant::now();
-                                }
-                                _ => break,
-                            }
-                        }
+                        let (n, last) = receive_until(&mut sub, count, deadline).await;
                         (n, last, None)
                     });
                 }
@@ -952,4 +943,24 @@ async fn idle(t: &Target, plan: &Plan, r: &mut Results) -> Result<(), String> {
     drop(held);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     Ok(())
+}
+
+/// Receives up to `count` publications on `sub` before `deadline`; returns how many came
+/// and when the last one did.
+pub(crate) async fn receive_until(
+    sub: &mut wslink::client::Subscription,
+    count: u64,
+    deadline: Instant,
+) -> (u64, Instant) {
+    let (mut n, mut last) = (0u64, Instant::now());
+    while n < count {
+        match tokio::time::timeout_at(deadline.into(), sub.recv()).await {
+            Ok(Some(_)) => {
+                n += 1;
+                last = Instant::now();
+            }
+            _ => break,
+        }
+    }
+    (n, last)
 }
