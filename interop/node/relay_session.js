@@ -11,10 +11,7 @@ const assert = require('node:assert/strict');
 const client = require('./lib/client');
 
 const url = process.argv[2];
-const arg = (name, dflt) => {
-  const at = process.argv.indexOf(name);
-  return at > 0 ? process.argv[at + 1] : dflt;
-};
+const { flag: arg } = require('./lib/args');
 const secret = arg('--secret', 'wslink-secret');
 const size = Number(arg('--size', String(20 * 1024 * 1024)));
 if (!url) {

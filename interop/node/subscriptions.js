@@ -7,20 +7,17 @@
 //
 // TOPIC must be declared subscribers-only on the server.
 //
-// How "nothing else arrived" is known: a server queues a publication made during a call
-// before that call's reply, and each connection's queue is sent in order. So once a
-// call of connection X has answered, every publication made before that call was made
-// has reached X.
+// How "nothing else arrived" is known: each connection's queue is sent in order, and a
+// call's reply leaves before what its own handler published (as with the reference). So
+// once a call of connection X that was made after a publication has answered, that
+// publication has reached X (see `settle`).
 
 const { test, after } = require('node:test');
 const assert = require('node:assert/strict');
 const client = require('./lib/client');
 
 const argv = process.argv.slice(2);
-const flag = (name, dflt) => {
-  const at = argv.indexOf(name);
-  return at >= 0 ? argv[at + 1] : dflt;
-};
+const { flag } = require('./lib/args');
 const url = argv.find((a, i) => !a.startsWith('--') && (i === 0 || !argv[i - 1].startsWith('--')));
 const gen = Number(flag('--gen', '2'));
 const secret = flag('--secret', 'wslink-secret');

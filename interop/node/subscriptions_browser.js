@@ -9,17 +9,14 @@
 // bundle (`/wslink2/dist/wslink.js`) from the server's own origin. In the page, client A
 // subscribes on the server with {where, fields}, client B never does; A publishes.
 // Prints one JSON line `result: {...}` and checks it; exits non-zero on any failure.
-// "Nothing else arrived" is known as in subscriptions.js: a publication made during a
-// call is queued before that call's reply, and a connection's queue is sent in order.
+// "Nothing else arrived" is known as in subscriptions.js: a connection's queue is sent
+// in order, so a call made after a publication answers after it has arrived.
 
 const assert = require('node:assert/strict');
 const chromium = require('./lib/chromium');
 
 const argv = process.argv.slice(2);
-const flag = (name, dflt) => {
-  const at = argv.indexOf(name);
-  return at >= 0 ? argv[at + 1] : dflt;
-};
+const { flag } = require('./lib/args');
 const [origin, wsUrl] = argv;
 const gen = Number(flag('--gen', '2'));
 const privateTopic = flag('--private', 'private.news');
