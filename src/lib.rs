@@ -10,6 +10,7 @@
 //! | `msgpack` | yes | [`msgpack`]: the 2.x codec |
 //! | `json` | yes | [`json`]: the 1.x codec (JSON text frames with binary attachments) |
 //! | `ws` | yes | [`ws`]: WebSocket transport (server side and `ws://`/`wss://` connector) |
+//! | `macros` | yes | [`protocol`]: `#[wslink::protocol]`, a server's methods and a typed client from one `impl` block |
 //! | `cli` | no | `cli`: the reference server's flags, and the `wslink`, `wslink-relay` and `wslink-test-server` commands (clap, tracing-subscriber, `--ssl adhoc` certificates) |
 //! | `interop` | no | nothing in the library: turns on the tests against the real peers (`interop/setup.sh`) |
 //! | `fastwebsockets` | no | a second server-side WebSocket implementation for [`ws`], picked with `HttpOptions::backend` |
@@ -61,6 +62,11 @@ pub use wslink_codec_json as json;
 /// WebSocket transport: the HTTP server side and the client connector (feature `ws`).
 #[cfg(feature = "ws")]
 pub use wslink_transport_ws as ws;
+
+/// `#[wslink::protocol]`: exported methods on an impl block give the server's methods and
+/// a typed client (feature `macros`); see [`server::protocol`].
+#[cfg(feature = "macros")]
+pub use wslink_macros::protocol;
 
 #[cfg(feature = "cli")]
 pub mod cli;

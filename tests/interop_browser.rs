@@ -31,7 +31,7 @@ async fn chat_page_in_chromium_talks_to_the_rust_server() {
     // The chat example's server: both wire generations; the page picks its client.
     let server = Server::builder()
         .codec(JsonCodec::with_style(Style::Python))
-        .router(chat::router("Rust server"));
+        .protocol(chat::Chat::new("Rust server"));
     let (_server, ws_url) = serve_ws(server, options).await;
     let page = ws_url.replace("ws://", "http://").replace("/ws", "/");
     for (query, name) in [("", "chat-2x.png"), ("?gen=1", "chat-1x.png")] {

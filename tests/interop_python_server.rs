@@ -40,6 +40,68 @@ async fn rust_client_runs_the_test_protocol_against_python_wslink_2() {
     check::echo_extensions(&c).await;
 }
 
+/// The typed client of our test protocol (`#[wslink::protocol(client = TestClient)]`)
+/// against the Python one: the same signatures work there, and so do arguments by name,
+/// which the reference takes as `method(*args, **kwargs)`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_client_and_arguments_by_name_against_python_wslink_2() {
+    use wslink::{Map, Value};
+    use wslink_test_protocol::{pattern_bytes, TestClient};
+
+    let peer = python_server(2, SECRET).await;
+    let test = TestClient::new(client(&peer).await);
+    assert_eq!(test.add(2.into(), 3.into()).await.unwrap(), Value::from(5));
+    assert_eq!(test.echo(None).await.unwrap(), Value::Nil);
+    let described = test.byte_len(pattern_bytes(5000)).await.unwrap();
+    assert_eq!(described["len"], Value::from(5000));
+    let failure = test.fail(None).await.unwrap_err();
+    let data = failure
+        .wire()
+        .and_then(|w| w.data.clone())
+        .unwrap_or_default();
+    assert!(
+        data["exception"].to_string().contains("test.fail called"),
+        "{data}"
+    );
+
+    let by_name = |pairs: &[(&str, Value)]| -> Map {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
+    };
+    let c = test.client();
+    let blob = Value::Bin(pattern_bytes(300));
+    let described = c
+        .call("test.byte_len", vec![], by_name(&[("blob", blob)]))
+        .await
+        .unwrap();
+    assert_eq!(described["len"], Value::from(300));
+    let sum = c
+        .call("test.add", vec!["x".into()], by_name(&[("b", "y".into())]))
+        .await;
+    assert_eq!(sum.unwrap(), Value::from("xy"));
+    // Python's TypeError names the keyword too; our server words it the same way.
+    let unknown = c
+        .call(
+            "test.add",
+            vec![1.into(), 2.into()],
+            by_name(&[("c", 3.into())]),
+        )
+        .await;
+    let data = unknown
+        .unwrap_err()
+        .wire()
+        .and_then(|w| w.data.clone())
+        .unwrap_or_default();
+    assert!(
+        data["exception"]
+            .to_string()
+            .contains("unexpected keyword argument 'c'"),
+        "{data}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_secret_is_a_typed_auth_error_from_python() {
     let peer = python_server(2, SECRET).await;

@@ -1,84 +1,82 @@
-//! The chat example's methods (the seed's `chat-rpc-pub-sub`): say a line to everyone,
-//! and make the server talk on its own.
+//! The chat server (the seed's `chat-rpc-pub-sub`): one protocol, three methods and a
+//! topic. Anyone says a line to everyone; the server can also talk on its own.
 //!
-//! The test server (crate `wslink-test-protocol`) includes this file too, so its clients
-//! can be checked against the same methods.
+//! Read it as a Python `LinkProtocol` with `@exportRPC` methods: `Chat` is the protocol
+//! and its state, each `#[rpc("…")]` method is exported under that URI, and
+//! [`Chat::CHANNEL`] is the topic the page subscribes to. The test server
+//! (crate `wslink-test-protocol`) includes this file too, so clients can be checked
+//! against the same methods.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
-use wslink_core::{RpcError, Value};
-use wslink_server::{Context, Router};
-
-/// The chat topic.
-pub const TOPIC: &str = "wslink.communication.channel";
+use wslink::server::Context;
+use wslink::{RpcError, Topic};
 
 /// What the server says when it talks on its own.
 pub const CANNED: &str = "Hello, is anyone there?";
 
-/// `wslink.say.hello`, `wslink.start.talking` and `wslink.stop.talking`, speaking
-/// as `name`.
-pub fn router(name: &str) -> Router {
-    let chat = Chat {
-        name: name.into(),
-        talker: Arc::default(),
-    };
-    let (start, stop) = (chat.clone(), chat.clone());
-    Router::new()
-        .rpc("wslink.say.hello", move |ctx: Context, message: String| {
-            let chat = chat.clone();
-            async move { chat.say_hello(&ctx, &message).await }
-        })
-        .rpc(
-            "wslink.start.talking",
-            move |ctx: Context, period: Option<f64>| {
-                let chat = start.clone();
-                async move { chat.start_talking(ctx, period) }
-            },
-        )
-        .rpc("wslink.stop.talking", move || {
-            let chat = stop.clone();
-            async move { chat.stop_talking() }
-        })
-}
-
-/// The chat's state: who speaks, and the task that talks on its own, if any.
-#[derive(Debug, Clone)]
-struct Chat {
-    name: Arc<str>,
-    talker: Arc<Mutex<Option<JoinHandle<()>>>>,
+/// The chat: the name the server speaks under, and the task that talks on its own.
+#[derive(Debug)]
+pub struct Chat {
+    name: String,
+    talker: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Chat {
-    /// Publishes `"<name>: <message>"` on the topic and returns it.
-    async fn say_hello(&self, ctx: &Context, message: &str) -> Result<String, RpcError> {
+    /// A chat whose server speaks as `name`.
+    pub fn new(name: &str) -> Self {
+        Chat {
+            name: name.to_owned(),
+            talker: Mutex::new(None),
+        }
+    }
+}
+
+#[wslink::protocol]
+impl Chat {
+    /// Every line said, by anyone, as `"<who>: <text>"`.
+    #[topic]
+    pub const CHANNEL: Topic<String> = Topic::new("wslink.communication.channel");
+
+    /// Says `message` to everyone: publishes `"<name>: <message>"` and returns it.
+    #[rpc("wslink.say.hello")]
+    pub async fn say_hello(&self, ctx: Context, message: String) -> Result<String, RpcError> {
         let line = format!("{}: {message}", self.name);
-        ctx.publish(TOPIC, line.clone()).await?;
+        ctx.publish(&Self::CHANNEL, line.clone()).await?;
         Ok(line)
     }
 
-    /// Publishes the canned line every `period` seconds (default 5) from now on, in
-    /// place of any earlier talker.
-    fn start_talking(&self, ctx: Context, period: Option<f64>) -> Result<Value, RpcError> {
-        let period = Duration::from_secs_f64(period.unwrap_or(5.0).clamp(0.05, 86_400.0));
+    /// From now on, says the canned line every `period` seconds, in place of any
+    /// earlier talker.
+    #[rpc("wslink.start.talking")]
+    pub async fn start_talking(
+        &self,
+        ctx: Context,
+        #[default(5.0)] period: f64,
+    ) -> Result<(), RpcError> {
+        let period = Duration::from_secs_f64(period.clamp(0.05, 86_400.0));
         let line = format!("{}: {CANNED}", self.name);
         let task = tokio::spawn(talk(ctx, line, period));
-        if let Some(previous) = self.lock()?.replace(task) {
+        if let Some(previous) = self.talker()?.replace(task) {
             previous.abort();
         }
-        Ok(Value::Nil)
+        Ok(())
     }
 
-    /// Stops the talker, if one runs.
-    fn stop_talking(&self) -> Result<Value, RpcError> {
-        if let Some(task) = self.lock()?.take() {
+    /// Stops the server talking on its own.
+    #[rpc("wslink.stop.talking")]
+    pub async fn stop_talking(&self) -> Result<(), RpcError> {
+        if let Some(task) = self.talker()?.take() {
             task.abort();
         }
-        Ok(Value::Nil)
+        Ok(())
     }
+}
 
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Option<JoinHandle<()>>>, RpcError> {
+impl Chat {
+    fn talker(&self) -> Result<MutexGuard<'_, Option<JoinHandle<()>>>, RpcError> {
         self.talker.lock().map_err(|_| RpcError::exception("lock"))
     }
 }
@@ -86,7 +84,7 @@ impl Chat {
 /// Publishes `line` every `period`, until aborted.
 async fn talk(ctx: Context, line: String, period: Duration) {
     loop {
-        if let Err(e) = ctx.publish(TOPIC, line.clone()).await {
+        if let Err(e) = ctx.publish(&Chat::CHANNEL, line.clone()).await {
             tracing::warn!(error = ?e, "chat: cannot publish");
         }
         tokio::time::sleep(period).await;

@@ -6,13 +6,15 @@
 //! ```
 //! (`scripts/run-chat.sh` does both.)
 //!
-//! The server's methods are in `chat.rs`, next to this file:
+//! The server is one protocol, `Chat` in `chat.rs` next to this file; read it top to
+//! bottom:
 //! * `wslink.say.hello(message)` publishes `"<name>: <message>"` on
 //!   `wslink.communication.channel` and returns it;
-//! * `wslink.start.talking(period)` / `wslink.stop.talking()` make the server talk on its
-//!   own every `period` seconds.
+//! * `wslink.start.talking(period=5)` / `wslink.stop.talking()` make the server talk on
+//!   its own every `period` seconds.
 //!
-//! The page subscribes to the topic and shows every line it receives.
+//! The page subscribes to the topic and shows every line it receives. This file only
+//! reads the flags, checks the page is installed, and serves.
 
 use std::path::PathBuf;
 
@@ -60,7 +62,7 @@ async fn main() -> std::io::Result<()> {
     );
     let server = cli
         .server
-        .apply(Server::builder().router(chat::router(&cli.name)))
+        .apply(Server::builder().protocol(chat::Chat::new(&cli.name)))
         .build();
     serve_bound(server, bound).await
 }

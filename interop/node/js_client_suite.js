@@ -237,6 +237,25 @@ describe(`wslink ${client.wslinkVersion(gen)} (gen ${gen}) client against ${url}
     assert.deepEqual(await call(A.session, 'test.kwargs', [], { only: 'kw' }), { args: [], kwargs: { only: 'kw' } });
   });
 
+  describe('arguments by name (the reference calls method(*args, **kwargs))', () => {
+    test('test.byte_len with {blob}, test.add with {a, b}, positional then by name', { timeout: T }, async () => {
+      assert.deepEqual(await call(A.session, 'test.byte_len', [], { blob: attach(A.session, pattern(1000)) }),
+        { len: 1000, first: 0, last: 999 % 256, pattern: true });
+      assert.equal(await call(A.session, 'test.add', [], { a: 2, b: 3 }), 5);
+      assert.equal(await call(A.session, 'test.add', [], { b: 'y', a: 'x' }), 'xy');
+      assert.equal(await call(A.session, 'test.add', ['x'], { b: 'y' }), 'xy');
+    });
+    test('an unknown keyword, a parameter given twice, a missing one → -32001 naming it', { timeout: T }, async () => {
+      const cases = [[[1, 2], { c: 3 }, "'c'"], [[1, 2], { a: 3 }, "'a'"], [[1], {}, "'b'"]];
+      for (const [args, kwargs, named] of cases) {
+        const err = await rejectsWith(A.session.call('test.add', args, kwargs), -32001, 'Exception raised');
+        assert.ok(String(err.data && err.data.exception).includes(named),
+          `${JSON.stringify([args, kwargs])}: ${JSON.stringify(err.data)}`);
+      }
+      assert.equal(await call(A.session, 'test.add', [1, 1]), 2);
+    });
+  });
+
   test('test.fail → -32001 "Exception raised" naming the method and the message', { timeout: T }, async () => {
     const msg = 'boom: ünïcode message 42';
     const err = await rejectsWith(A.session.call('test.fail', [msg]), -32001, 'Exception raised');

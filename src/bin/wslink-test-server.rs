@@ -34,8 +34,8 @@ async fn main() -> std::io::Result<()> {
     let cli = Cli::parse();
     let (capacity, wait) = (cli.outbox_capacity, cli.slow_client_wait_ms);
     let server = Server::builder()
-        .router(test_protocol::router())
-        .router(test_protocol::chat::router("Rust server"))
+        .protocol(test_protocol::TestProtocol)
+        .protocol(test_protocol::chat::Chat::new("Rust server"))
         .configure(move |c| {
             if let Some(capacity) = capacity {
                 c.outbox_capacity = capacity;

@@ -26,8 +26,8 @@ pub const WAIT: Duration = Duration::from_secs(20);
 pub fn test_server() -> ServerBuilder {
     Server::builder()
         .secret(SECRET)
-        .router(test_protocol::router())
-        .router(test_protocol::chat::router("Rust server"))
+        .protocol(test_protocol::TestProtocol)
+        .protocol(test_protocol::chat::Chat::new("Rust server"))
 }
 
 /// Starts `server` on an in-process listener.

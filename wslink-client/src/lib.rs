@@ -30,9 +30,18 @@ mod client;
 mod error;
 mod server_subs;
 mod subscription;
+mod typed;
 
 pub use client::{
     Client, ClientBuilder, ClientConfig, ReconnectPolicy, DEFAULT_SECRET, PRE_HELLO_FRAME_SIZE,
 };
 pub use error::ClientError;
 pub use subscription::Subscription;
+pub use typed::{Arguments, TypedSubscription};
+
+/// What the typed clients that `#[wslink::protocol]` writes refer to; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::{Arguments, Client, ClientError, TypedSubscription};
+    pub use wslink_core::{Map, Value};
+}

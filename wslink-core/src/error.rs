@@ -127,6 +127,71 @@ fn is_falsy(v: &Value) -> bool {
     }
 }
 
+/// How a call's arguments failed to fill a protocol method's parameters, worded as
+/// Python's `TypeError` is for the same mistake (the reference calls methods as
+/// `method(*args, **kwargs)`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArgumentError {
+    /// A required parameter got no argument, by position or by name.
+    #[error("{function}() missing required argument: '{parameter}'")]
+    Missing {
+        /// The method's function name.
+        function: String,
+        /// The parameter.
+        parameter: String,
+    },
+    /// A parameter got a positional argument and a keyword argument.
+    #[error("{function}() got multiple values for argument '{parameter}'")]
+    Duplicate {
+        /// The method's function name.
+        function: String,
+        /// The parameter.
+        parameter: String,
+    },
+    /// A keyword argument names no parameter (and the method takes no `**kwargs`).
+    #[error("{function}() got an unexpected keyword argument '{keyword}'")]
+    UnexpectedKeyword {
+        /// The method's function name.
+        function: String,
+        /// The keyword.
+        keyword: String,
+    },
+    /// More positional arguments than parameters (and the method takes no `*args`).
+    #[error("{function}() takes {accepted} positional argument{s} but {given} were given", s = if *accepted == 1 { "" } else { "s" })]
+    TooManyPositional {
+        /// The method's function name.
+        function: String,
+        /// How many it takes.
+        accepted: usize,
+        /// How many came.
+        given: usize,
+    },
+    /// An argument did not convert to its parameter's type.
+    #[error("{function}() argument '{parameter}': {reason}")]
+    Invalid {
+        /// The method's function name.
+        function: String,
+        /// The parameter.
+        parameter: String,
+        /// Why the conversion failed.
+        reason: String,
+    },
+}
+
+impl ArgumentError {
+    /// The parameter (or keyword) the error is about; empty for
+    /// [`ArgumentError::TooManyPositional`].
+    pub fn parameter(&self) -> &str {
+        match self {
+            ArgumentError::Missing { parameter, .. }
+            | ArgumentError::Duplicate { parameter, .. }
+            | ArgumentError::Invalid { parameter, .. } => parameter,
+            ArgumentError::UnexpectedKeyword { keyword, .. } => keyword,
+            ArgumentError::TooManyPositional { .. } => "",
+        }
+    }
+}
+
 /// Why an RPC failed, as a handler or a layer reports it.
 ///
 /// `RpcError` converts from any `std::error::Error` (so `?` works in handlers; the error
@@ -151,6 +216,9 @@ pub enum RpcError {
     },
     /// The arguments did not fit the method's parameters (-32001, like a Python `TypeError`).
     InvalidArguments(String),
+    /// An argument of a protocol method was missing, given twice, unknown or of the wrong
+    /// type (-32001, data `{method, exception, parameter}`, worded as Python's `TypeError`).
+    Argument(ArgumentError),
     /// The result could not be encoded (-32002, data = method name).
     ResultNotSerializable(String),
     /// An error with its own code, message and data, sent as it is.
@@ -212,6 +280,13 @@ impl RpcError {
                 );
                 WireError::new(c::EXCEPTION_ERROR, m::EXCEPTION_RAISED).with_data(data)
             }
+            RpcError::Argument(e) => {
+                let mut data = Map::with_capacity(3);
+                data.insert("method".into(), method.into());
+                data.insert("exception".into(), e.to_string().into());
+                data.insert("parameter".into(), e.parameter().into());
+                WireError::new(c::EXCEPTION_ERROR, m::EXCEPTION_RAISED).with_data(data)
+            }
             RpcError::ResultNotSerializable(_) => {
                 WireError::new(c::RESULT_SERIALIZE_ERROR, m::RESULT_NOT_SERIALIZABLE)
                     .with_data(method)
@@ -230,6 +305,7 @@ impl fmt::Display for RpcError {
             RpcError::UnknownSystemMethod => f.write_str(message::UNKNOWN_SYSTEM_METHOD),
             RpcError::Exception { message, .. } => write!(f, "exception: {message}"),
             RpcError::InvalidArguments(why) => write!(f, "invalid arguments: {why}"),
+            RpcError::Argument(e) => fmt::Display::fmt(e, f),
             RpcError::ResultNotSerializable(why) => write!(f, "result not serializable: {why}"),
             RpcError::Wire(e) => fmt::Display::fmt(e, f),
         }

@@ -20,6 +20,8 @@
 //! | [`router`] | [`Call`]: an RPC is a `tower::Service<Call>` |
 //! | [`pubsub`] | [`PubSub`]: publish to all, one, or all but one client |
 //! | [`session`] | [`Session`]: one connected client as the server sees it |
+//! | [`extensions`] | [`Extensions`] (values by type: application state, per-connection values) and [`Identity`] (who a client is) |
+//! | [`topic`] | [`Topic<T>`]: a topic name with the type of its publications |
 //!
 //! Data flows one way through named stages: frame → codec → envelope → router and
 //! middleware → handler → envelope → codec → frame.
@@ -43,6 +45,7 @@ pub mod codec;
 pub mod defaults;
 pub mod envelope;
 pub mod error;
+pub mod extensions;
 pub mod filter;
 pub mod id;
 pub mod inbound;
@@ -51,17 +54,20 @@ pub mod ping;
 pub mod pubsub;
 pub mod router;
 pub mod session;
+pub mod topic;
 pub mod transport;
 pub mod value;
 
 pub use codec::{Codec, CodecError, DecodeLimits, Decoder, Encoded, Frame, Generation};
 pub use envelope::{EnvelopeError, EnvelopeFields, Message, Publication, Request, Response};
-pub use error::{RpcError, WireError};
+pub use error::{ArgumentError, RpcError, WireError};
+pub use extensions::{Anonymous, Extensions, Identity};
 pub use filter::{Filter, FilterError, FilterLimits, TopicPattern};
 pub use id::ClientId;
 pub use pubsub::{PubSub, PublishError, Target};
 pub use router::{BoxCallService, Call, CallKind};
 pub use session::Session;
+pub use topic::Topic;
 pub use transport::{
     Close, CloseCode, FrameSink, FrameStream, Listener, PeerInfo, Transport, TransportError,
 };

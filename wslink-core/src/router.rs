@@ -10,6 +10,7 @@ use std::sync::Arc;
 use tower::util::BoxCloneSyncService;
 
 use crate::error::RpcError;
+use crate::extensions::Extensions;
 use crate::pubsub::PubSub;
 use crate::session::Session;
 use crate::value::{Map, Value};
@@ -37,6 +38,8 @@ pub struct Call {
     pub session: Arc<Session>,
     /// Where the call's handler can publish.
     pub pubsub: Arc<dyn PubSub>,
+    /// The application state the server was built with (shared by every call).
+    pub state: Arc<Extensions>,
 }
 
 impl std::fmt::Debug for Call {

@@ -3,11 +3,15 @@
 //! A [`Session`] is created when a connection is accepted and shared (behind an `Arc`)
 //! with every call that connection makes. The hello layer marks it authenticated; the
 //! connection reads that flag to lift the pre-auth size limit and to let publications
-//! through.
+//! through. It also keeps who the client is ([`Identity`], from the hello) and the
+//! connection's [`Extensions`], where tower layers and handlers leave per-connection
+//! values.
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::codec::Generation;
+use crate::extensions::{Extensions, Identity};
 use crate::id::ClientId;
 use crate::transport::PeerInfo;
 
@@ -19,6 +23,8 @@ pub struct Session {
     max_frame_size: usize,
     peer: PeerInfo,
     authenticated: AtomicBool,
+    identity: Mutex<Option<Identity>>,
+    extensions: Mutex<Extensions>,
 }
 
 impl Session {
@@ -37,6 +43,8 @@ impl Session {
             max_frame_size,
             peer,
             authenticated: AtomicBool::new(false),
+            identity: Mutex::new(None),
+            extensions: Mutex::new(Extensions::new()),
         }
     }
 
@@ -78,6 +86,42 @@ impl Session {
     pub fn set_authenticated(&self, authenticated: bool) {
         self.authenticated.store(authenticated, Ordering::Release);
     }
+
+    /// Marks the session authenticated as `identity` (replacing an earlier one, as a
+    /// second successful hello does).
+    pub fn authenticate_as(&self, identity: Identity) {
+        *lock(&self.identity) = Some(identity);
+        self.set_authenticated(true);
+    }
+
+    /// Who the client is, once a hello succeeded.
+    pub fn identity(&self) -> Option<Identity> {
+        lock(&self.identity).clone()
+    }
+
+    /// The connection's extensions: values that layers and handlers attach to it. Keep
+    /// the guard short (do not hold it across an `.await`).
+    pub fn extensions(&self) -> MutexGuard<'_, Extensions> {
+        lock(&self.extensions)
+    }
+
+    /// A copy of the connection's extension of type `T`, if any.
+    pub fn extension<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
+        self.extensions().get::<T>().cloned()
+    }
+
+    /// Attaches `value` to the connection, handing back the value it replaces.
+    pub fn insert_extension<T: Send + Sync + 'static>(
+        &self,
+        value: T,
+    ) -> Option<std::sync::Arc<T>> {
+        self.extensions().insert(value)
+    }
+}
+
+/// A poisoned lock still holds consistent data here (each update is one assignment).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn encode_generation(generation: Generation) -> u8 {

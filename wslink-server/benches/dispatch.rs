@@ -22,7 +22,7 @@ use wslink_core::{
     map, Call, CallKind, ClientId, Codec, FrameSink, FrameStream, Generation, Map, Message,
     PeerInfo, PubSub, PublishError, Request, Target, Transport, Value,
 };
-use wslink_server::{Server, ServerHandle};
+use wslink_server::{Protocol, Router, Server, ServerHandle};
 use wslink_test_protocol as test_protocol;
 
 struct NoPubSub;
@@ -47,7 +47,8 @@ fn routing(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("runtime");
-    let router = test_protocol::router().merge(test_protocol::chat::router("bench"));
+    let router = test_protocol::router()
+        .merge(Arc::new(test_protocol::chat::Chat::new("bench")).into_router());
     let session = Arc::new(Session::new(
         ClientId::from_wire("c0123456789abcdef0123456789abcdef"),
         Generation::V2,
@@ -62,6 +63,7 @@ fn routing(c: &mut Criterion) {
         kwargs: Map::new(),
         session: session.clone(),
         pubsub: pubsub.clone(),
+        state: Default::default(),
     };
     let mut group = c.benchmark_group("router");
     for (name, method, args) in [
@@ -79,6 +81,106 @@ fn routing(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.iter(|| {
                 let c = call(method, args.clone());
+                rt.block_on(router.clone().oneshot(black_box(c)))
+            })
+        });
+    }
+    group.finish();
+}
+
+/// The same two methods written with `#[protocol]`, for `attribute_vs_closure`.
+struct Attributed;
+
+#[test_protocol::protocol(crate = test_protocol)]
+impl Attributed {
+    #[rpc("bench.add")]
+    async fn add(&self, a: i64, b: i64) -> i64 {
+        a + b
+    }
+
+    #[rpc("bench.echo")]
+    async fn echo(&self, #[default] x: Value) -> Value {
+        x
+    }
+}
+
+/// One call through a router whose method is an attribute method, side by side with the
+/// same method as a closure (and, for the attribute, its arguments by name).
+fn attribute_vs_closure(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let session = Arc::new(Session::new(
+        ClientId::from_wire("c0123456789abcdef0123456789abcdef"),
+        Generation::V2,
+        4 << 20,
+        PeerInfo::default(),
+    ));
+    let pubsub: Arc<dyn PubSub> = Arc::new(NoPubSub);
+    let call = |method: &str, args: Vec<Value>, kwargs: Map| Call {
+        kind: CallKind::Rpc,
+        method: method.to_owned(),
+        args,
+        kwargs,
+        session: session.clone(),
+        pubsub: pubsub.clone(),
+        state: Default::default(),
+    };
+    let closures = Router::new()
+        .rpc("bench.add", |a: i64, b: i64| async move { Ok(a + b) })
+        .rpc("bench.echo", |x: Value| async move { Ok(x) });
+    let attributed = Arc::new(Attributed).into_router();
+    let map_arg = map! {"a" => 1, "b" => "two", "c" => vec![Value::from(1), Value::from(2)]};
+    let named = |pairs: &[(&str, Value)]| -> Map {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
+    };
+    let cases = [
+        (
+            "add",
+            "closure",
+            &closures,
+            vec![1.into(), 2.into()],
+            Map::new(),
+        ),
+        (
+            "add",
+            "attribute",
+            &attributed,
+            vec![1.into(), 2.into()],
+            Map::new(),
+        ),
+        (
+            "add",
+            "attribute_by_name",
+            &attributed,
+            vec![],
+            named(&[("a", 1.into()), ("b", 2.into())]),
+        ),
+        (
+            "echo_map",
+            "closure",
+            &closures,
+            vec![map_arg.clone()],
+            Map::new(),
+        ),
+        (
+            "echo_map",
+            "attribute",
+            &attributed,
+            vec![map_arg.clone()],
+            Map::new(),
+        ),
+    ];
+    let mut group = c.benchmark_group("attribute_vs_closure");
+    for (method, how, router, args, kwargs) in cases {
+        let uri = format!("bench.{}", method.trim_end_matches("_map"));
+        group.bench_function(BenchmarkId::new(method, how), |b| {
+            b.iter(|| {
+                let c = call(&uri, args.clone(), kwargs.clone());
                 rt.block_on(router.clone().oneshot(black_box(c)))
             })
         });
@@ -170,5 +272,5 @@ fn fan_out(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, routing, fan_out);
+criterion_group!(benches, routing, attribute_vs_closure, fan_out);
 criterion_main!(benches);

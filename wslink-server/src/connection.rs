@@ -39,6 +39,8 @@ pub(crate) struct Shared {
     pub(crate) shutdown: watch::Receiver<bool>,
     /// Discarded inbound frames over all connections.
     pub(crate) inbound: Arc<InboundStats>,
+    /// The application state every call sees (`State<T>`).
+    pub(crate) state: Arc<wslink_core::Extensions>,
 }
 
 /// Runs one connection to its end.
@@ -197,6 +199,7 @@ async fn serve<T: Transport>(shared: Arc<Shared>, transport: T, session: Arc<Ses
             kwargs,
             session: session.clone(),
             pubsub: pubsub.clone(),
+            state: shared.state.clone(),
         };
         let system = kind == CallKind::System;
         let permit = if system {

@@ -8,27 +8,36 @@
 //! |---|---|
 //! | `T: Deserialize` | the next positional argument |
 //! | [`Context`] | the calling client, and publishing |
-//! | [`Kwargs<T>`] | all keyword arguments, as a map or a struct |
+//! | [`Kwargs<T>`] | the keyword arguments not taken yet, as a map or a struct |
 //! | [`Args`] | the positional arguments not taken yet |
+//! | [`State<T>`] | the application state of type `T` ([`ServerBuilder::state`](crate::ServerBuilder::state)) |
+//! | [`Extension<T>`] | the connection's extension of type `T` ([`Session::extensions`]) |
+//! | [`Auth<T>`] | who the client is: the [`Identity`](wslink_core::Identity) its hello gave, as a `T` |
+//!
+//! In a [protocol](crate::protocol) method, a deserializable parameter is also filled by
+//! its name from the keyword arguments (see [`FromParam`](crate::protocol::FromParam)).
 
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wslink_core::{
-    from_value, into_value, Call, ClientId, Map, PubSub, PublishError, RpcError, Session, Target,
-    Value,
+    from_value, into_value, ArgumentError, Call, ClientId, Extensions, Map, PubSub, PublishError,
+    RpcError, Session, Target, Value,
 };
 
 /// A call taken apart for the extractors, in parameter order.
 #[derive(Debug)]
 pub struct CallParts {
     method: String,
-    args: std::vec::IntoIter<Value>,
-    next_index: usize,
-    kwargs: Option<Map>,
+    pub(crate) args: std::vec::IntoIter<Value>,
+    pub(crate) next_index: usize,
+    pub(crate) kwargs: Option<Map>,
     session: Arc<Session>,
     pubsub: Arc<dyn PubSub>,
+    state: Arc<Extensions>,
+    /// The function behind a protocol method (for argument errors), or "".
+    pub(crate) function: &'static str,
 }
 
 impl CallParts {
@@ -41,12 +50,24 @@ impl CallParts {
             kwargs: Some(call.kwargs),
             session: call.session,
             pubsub: call.pubsub,
+            state: call.state,
+            function: "",
         }
     }
 
     /// The method name.
     pub fn method(&self) -> &str {
         &self.method
+    }
+
+    /// The calling connection's session.
+    pub fn session(&self) -> &Arc<Session> {
+        &self.session
+    }
+
+    /// The application state.
+    pub fn state(&self) -> &Extensions {
+        &self.state
     }
 }
 
@@ -78,7 +99,8 @@ impl<T: DeserializeOwned + Send + 'static> FromCall<Positional> for T {
     }
 }
 
-/// All keyword arguments, converted to `T` (a [`Map`], a `HashMap` or a struct).
+/// The keyword arguments (those no named parameter took), converted to `T` (a [`Map`], a
+/// `HashMap` or a struct): Python's `**kwargs`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Kwargs<T = Map>(pub T);
 
@@ -91,7 +113,7 @@ impl<T: DeserializeOwned + Send + 'static> FromCall<Special> for Kwargs<T> {
     }
 }
 
-/// The positional arguments that earlier parameters did not take.
+/// The positional arguments that earlier parameters did not take: Python's `*args`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Args(pub Vec<Value>);
 
@@ -178,4 +200,97 @@ impl Context {
             .await
             .map_err(|e: PublishError| RpcError::exception(e))
     }
+}
+
+/// The application state of type `T`, given to the server with
+/// [`ServerBuilder::state`](crate::ServerBuilder::state) (cloned per call: keep it an
+/// `Arc` or a handle). A server built without one answers -32001 and logs why.
+///
+/// ```
+/// use std::sync::Arc;
+/// use wslink_server::{Server, State};
+///
+/// #[derive(Clone)]
+/// struct Db(Arc<Vec<&'static str>>);
+///
+/// let server = Server::builder()
+///     .state(Db(Arc::new(vec!["a", "b"])))
+///     .rpc("db.count", |State(db): State<Db>| async move { Ok(db.0.len()) })
+///     .build();
+/// # drop(server);
+/// ```
+#[derive(Debug, Clone)]
+pub struct State<T>(pub T);
+
+impl<T: Clone + Send + Sync + 'static> FromCall<Special> for State<T> {
+    fn from_call(parts: &mut CallParts) -> Result<Self, RpcError> {
+        match parts.state.get::<T>() {
+            Some(value) => Ok(State(value.clone())),
+            None => Err(missing(
+                "application state",
+                std::any::type_name::<T>(),
+                parts,
+            )),
+        }
+    }
+}
+
+/// The calling connection's extension of type `T` (see [`Session::extensions`]), which
+/// a tower layer or an earlier call attached. A connection without one answers -32001.
+#[derive(Debug, Clone)]
+pub struct Extension<T>(pub T);
+
+impl<T: Clone + Send + Sync + 'static> FromCall<Special> for Extension<T> {
+    fn from_call(parts: &mut CallParts) -> Result<Self, RpcError> {
+        match parts.session.extension::<T>() {
+            Some(value) => Ok(Extension(value)),
+            None => Err(missing(
+                "connection extension",
+                std::any::type_name::<T>(),
+                parts,
+            )),
+        }
+    }
+}
+
+/// Who the caller is: the [`Identity`](wslink_core::Identity) that the server's
+/// [`Authenticate`](crate::Authenticate) made of its hello, as a `T`. A caller whose
+/// identity is not a `T` gets -32000 `Unauthorized`.
+#[derive(Debug, Clone)]
+pub struct Auth<T>(pub T);
+
+impl<T: Clone + Send + Sync + 'static> FromCall<Special> for Auth<T> {
+    fn from_call(parts: &mut CallParts) -> Result<Self, RpcError> {
+        let identity = parts.session.identity();
+        match identity.as_ref().and_then(|id| id.get::<T>()) {
+            Some(value) => Ok(Auth(value.clone())),
+            None => {
+                tracing::debug!(
+                    method = %parts.method,
+                    wanted = std::any::type_name::<T>(),
+                    identity = ?identity,
+                    "refusing a call: the caller's identity is not what the method needs"
+                );
+                Err(RpcError::Unauthorized)
+            }
+        }
+    }
+}
+
+fn missing(what: &str, type_name: &str, parts: &CallParts) -> RpcError {
+    tracing::error!(method = %parts.method, type_name, "no {what} of this type on the server");
+    RpcError::exception(format!("the server has no {what} of type {type_name}"))
+}
+
+/// An argument error for the call's function.
+pub(crate) fn argument_error(
+    parts: &CallParts,
+    make: impl FnOnce(String) -> ArgumentError,
+) -> RpcError {
+    let function = if parts.function.is_empty() {
+        parts.method.clone()
+    } else {
+        parts.function.to_owned()
+    };
+    RpcError::Argument(make(function))
 }

@@ -37,7 +37,7 @@ pub trait Handler<M>: Clone + Send + Sync + 'static {
     fn call(&self, call: Call) -> CallFuture;
 }
 
-fn result_value<R: Serialize + 'static>(result: R) -> Result<Value, RpcError> {
+pub(crate) fn result_value<R: Serialize + 'static>(result: R) -> Result<Value, RpcError> {
     into_value(result).map_err(|e| RpcError::ResultNotSerializable(e.to_string()))
 }
 

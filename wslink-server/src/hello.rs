@@ -10,24 +10,34 @@
 //!
 //! What counts as a valid hello is an [`Authenticate`]; the default, [`SharedSecret`],
 //! compares the secret in constant time. Replace it for tokens, or replace the whole
-//! layer.
+//! layer. An authenticator returns the client's [`Identity`] (the claims of a token,
+//! say), which the session keeps: handlers read it with [`Auth<T>`](crate::Auth), tower
+//! layers with `call.session.identity()`.
 //!
 //! ```
 //! use wslink_server::hello::{Authenticate, HelloAuthLayer};
-//! use wslink_core::{Session, Value};
+//! use wslink_server::{Auth, Server};
+//! use wslink_core::{Identity, Session, Value};
 //!
-//! /// Accepts any secret that starts with "team-".
+//! /// The team named in a `team-<name>` token.
+//! #[derive(Debug, Clone)]
+//! struct Team(String);
+//!
 //! struct TeamToken;
 //!
 //! #[async_trait::async_trait]
 //! impl Authenticate for TeamToken {
-//!     async fn authenticate(&self, hello: &Value, _session: &Session) -> bool {
-//!         hello["secret"].as_str().is_some_and(|s| s.starts_with("team-"))
+//!     async fn authenticate(&self, hello: &Value, _session: &Session) -> Option<Identity> {
+//!         let team = hello["secret"].as_str()?.strip_prefix("team-")?;
+//!         Some(Identity::new(Team(team.to_owned())))
 //!     }
 //! }
 //!
-//! let layer = HelloAuthLayer::new(TeamToken);
-//! # let _ = layer;
+//! let server = Server::builder()
+//!     .authenticate(TeamToken)
+//!     .rpc("whoami", |Auth(team): Auth<Team>| async move { Ok(team.0) })
+//!     .build();
+//! # drop(server);
 //! ```
 
 use std::sync::Arc;
@@ -37,15 +47,17 @@ use async_trait::async_trait;
 use tower::{Layer, Service, ServiceExt};
 use wslink_core::filter::HELLO_SUBSCRIPTIONS;
 use wslink_core::id::HELLO_METHOD;
-use wslink_core::{Call, CallKind, Generation, Map, RpcError, Session, Value};
+use wslink_core::{Call, CallKind, Generation, Identity, Map, RpcError, Session, Value};
 
 use crate::handler::CallFuture;
 
-/// Decides whether a hello is valid.
+/// Decides whether a hello is valid, and who the client is.
 #[async_trait]
 pub trait Authenticate: Send + Sync + 'static {
-    /// `hello` is the hello's first argument (usually `{secret: …}`).
-    async fn authenticate(&self, hello: &Value, session: &Session) -> bool;
+    /// `hello` is the hello's first argument (usually `{secret: …}`). `Some(identity)`
+    /// accepts the client as `identity` ([`Identity::anonymous`] when there is nothing to
+    /// say about it); `None` refuses the hello.
+    async fn authenticate(&self, hello: &Value, session: &Session) -> Option<Identity>;
 }
 
 /// Accepts a hello whose `secret` equals a configured one (compared in constant time).
@@ -80,10 +92,11 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 #[async_trait]
 impl Authenticate for SharedSecret {
-    async fn authenticate(&self, hello: &Value, _session: &Session) -> bool {
+    async fn authenticate(&self, hello: &Value, _session: &Session) -> Option<Identity> {
         hello["secret"]
             .as_str()
             .is_some_and(|s| constant_time_eq(s.as_bytes(), self.secret.as_bytes()))
+            .then(Identity::anonymous)
     }
 }
 
@@ -177,9 +190,9 @@ where
                 let auth = self.auth.clone();
                 Box::pin(async move {
                     let hello = call.args.first().cloned().unwrap_or_default();
-                    if auth.authenticate(&hello, &call.session).await {
-                        call.session.set_authenticated(true);
-                        tracing::debug!(client = %call.session.client_id(), "hello accepted");
+                    if let Some(identity) = auth.authenticate(&hello, &call.session).await {
+                        tracing::debug!(client = %call.session.client_id(), ?identity, "hello accepted");
+                        call.session.authenticate_as(identity);
                         Ok(hello_reply(&call.session))
                     } else {
                         // A failed re-hello leaves an authenticated session as it was,

@@ -41,17 +41,33 @@ pub mod hello;
 mod hub;
 mod outbox;
 mod projections;
+pub mod protocol;
 pub mod router;
 pub mod server;
 mod subscribe_methods;
 pub mod subscriptions;
 
-pub use extract::{Args, Context, FromCall, Kwargs};
+pub use extract::{Args, Auth, Context, Extension, FromCall, Kwargs, State};
 pub use handler::Handler;
 pub use hello::{Authenticate, HelloAuth, HelloAuthLayer, SharedSecret};
 pub use outbox::SlowClientPolicy;
+pub use protocol::Protocol;
 pub use router::Router;
-pub use server::{ExitPolicy, Server, ServerBuilder, ServerConfig, ServerHandle, DEFAULT_SECRET};
+pub use server::{
+    BuildError, ExitPolicy, Server, ServerBuilder, ServerConfig, ServerHandle, DEFAULT_SECRET,
+};
+
+/// What the code that `#[wslink::protocol]` writes refers to; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::extract::CallParts;
+    pub use crate::handler::CallFuture;
+    pub use crate::protocol::{reply_plain, reply_result, FromParam, Presence, Protocol};
+    pub use crate::router::Router;
+    pub use std::boxed::Box;
+    pub use std::sync::Arc;
+    pub use wslink_core::{Call, RpcError};
+}
 pub use subscriptions::{SubscribeError, SubscriberEvent, SubscriptionLimits};
 
 #[cfg(feature = "msgpack")]

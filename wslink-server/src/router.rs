@@ -25,6 +25,15 @@ impl<H: Handler<M>, M: 'static> ErasedHandler for Erased<H, M> {
     }
 }
 
+/// A function of the whole call.
+struct CallFn<F>(F);
+
+impl<F: Fn(Call) -> CallFuture + Send + Sync + 'static> ErasedHandler for CallFn<F> {
+    fn call(&self, call: Call) -> CallFuture {
+        (self.0)(call)
+    }
+}
+
 /// Method names mapped to handlers. Cheap to clone (shared table).
 ///
 /// As a service, an unknown method answers -32601 `Unregistered method called`.
@@ -54,6 +63,18 @@ impl Router {
             handler,
             _marker: std::marker::PhantomData,
         });
+        Arc::make_mut(&mut self.routes).insert(method.into(), erased);
+        self
+    }
+
+    /// Registers a function that takes the whole [`Call`] for `method` (what
+    /// `#[wslink::protocol]` writes for each exported method; a handler with extractors
+    /// is usually what you want).
+    pub fn call_fn<F>(mut self, method: impl Into<String>, f: F) -> Self
+    where
+        F: Fn(Call) -> CallFuture + Send + Sync + 'static,
+    {
+        let erased: Arc<dyn ErasedHandler> = Arc::new(CallFn(f));
         Arc::make_mut(&mut self.routes).insert(method.into(), erased);
         self
     }

@@ -18,6 +18,7 @@ use crate::extract::Context;
 use crate::hello::{Authenticate, HelloAuthLayer, SharedSecret};
 use crate::hub::{Hub, SharedEncoder};
 use crate::outbox::SlowClientPolicy;
+use crate::protocol::Protocol;
 use crate::router::Router;
 use crate::subscriptions::{Registry, SubscriberEvent, SubscriberHook, SubscriptionLimits};
 
@@ -94,10 +95,28 @@ impl Default for ServerConfig {
 
 type LayerFn = Box<dyn FnOnce(BoxCallService) -> BoxCallService + Send>;
 
+/// Why [`ServerBuilder::try_build`] refused to build a server.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BuildError {
+    /// Two registrations (protocols, routers or `rpc` handlers) export the same method.
+    #[error("method `{method}` is registered twice: by {first} and by {second}")]
+    DuplicateMethod {
+        /// The method's URI.
+        method: String,
+        /// What registered it first.
+        first: String,
+        /// What registered it again.
+        second: String,
+    },
+}
+
 /// Builds a [`Server`]: methods, secret, layers, settings, wire generations.
 pub struct ServerBuilder {
     codecs: Codecs,
     router: Router,
+    /// Every method registered so far, with what registered it (to refuse duplicates).
+    registrations: Vec<(String, String)>,
+    state: wslink_core::Extensions,
     hello: HelloAuthLayer,
     layers: Vec<LayerFn>,
     config: ServerConfig,
@@ -140,6 +159,8 @@ impl ServerBuilder {
         ServerBuilder {
             codecs,
             router: Router::new(),
+            registrations: Vec::new(),
+            state: wslink_core::Extensions::new(),
             hello: HelloAuthLayer::new(SharedSecret::new(DEFAULT_SECRET)),
             layers: Vec::new(),
             config: ServerConfig::default(),
@@ -190,19 +211,51 @@ impl ServerBuilder {
         self.codecs.generations().collect()
     }
 
-    /// Registers a handler for `method`; see [`Router::rpc`].
+    /// Registers a handler for `method`; see [`Router::rpc`]. Registering a method
+    /// twice makes [`ServerBuilder::try_build`] fail.
     pub fn rpc<H: crate::Handler<M>, M: 'static>(
         mut self,
         method: impl Into<String>,
         handler: H,
     ) -> Self {
+        let method = method.into();
+        self.registrations
+            .push((method.clone(), format!("rpc(\"{method}\")")));
         self.router = self.router.rpc(method, handler);
         self
     }
 
     /// Adds every method of `router`.
     pub fn router(mut self, router: Router) -> Self {
+        for method in router.methods() {
+            self.registrations
+                .push((method.to_owned(), "a router".to_owned()));
+        }
         self.router = self.router.merge(router);
+        self
+    }
+
+    /// Adds every method of a protocol (see [`crate::protocol`]): a struct whose
+    /// `#[wslink::protocol]` methods share it as their state.
+    pub fn protocol<P: Protocol>(self, protocol: P) -> Self {
+        self.shared_protocol(Arc::new(protocol))
+    }
+
+    /// As [`ServerBuilder::protocol`], keeping a handle on the protocol's state (to
+    /// drive it from outside the calls, for example).
+    pub fn shared_protocol<P: Protocol>(mut self, protocol: Arc<P>) -> Self {
+        for uri in P::uris() {
+            self.registrations
+                .push(((*uri).to_owned(), format!("protocol {}", P::NAME)));
+        }
+        self.router = self.router.merge(protocol.into_router());
+        self
+    }
+
+    /// Adds application state that handlers read with [`State<T>`](crate::State), one
+    /// value per type (a second value of the same type replaces the first).
+    pub fn state<T: Clone + Send + Sync + 'static>(mut self, state: T) -> Self {
+        self.state.insert(state);
         self
     }
 
@@ -246,7 +299,29 @@ impl ServerBuilder {
     }
 
     /// Builds the server.
+    ///
+    /// # Panics
+    ///
+    /// When [`ServerBuilder::try_build`] fails: a method registered twice is a mistake
+    /// in the program, which this reports at start-up rather than letting one
+    /// registration silently win.
+    #[track_caller]
     pub fn build(self) -> Server {
+        match self.try_build() {
+            Ok(server) => server,
+            Err(e) => panic!("cannot build the wslink server: {e}"),
+        }
+    }
+
+    /// Builds the server, or says why it cannot: two registrations exporting the same
+    /// method. (The built-in methods, `application.exit` and `wslink.subscribe` among
+    /// them, may be replaced by the application's own.)
+    pub fn try_build(self) -> Result<Server, BuildError> {
+        check_duplicates(&self.registrations)?;
+        Ok(self.build_checked())
+    }
+
+    fn build_checked(self) -> Server {
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let config = self.config;
         let codecs = self.codecs;
@@ -295,10 +370,26 @@ impl ServerBuilder {
                 config,
                 shutdown: shutdown_rx,
                 inbound,
+                state: Arc::new(self.state),
             }),
             handle,
         }
     }
+}
+
+/// The first method registered twice, if any.
+fn check_duplicates(registrations: &[(String, String)]) -> Result<(), BuildError> {
+    let mut seen: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    for (method, by) in registrations {
+        if let Some(first) = seen.insert(method, by) {
+            return Err(BuildError::DuplicateMethod {
+                method: method.clone(),
+                first: first.to_owned(),
+                second: by.clone(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// `application.exit` and `application.exit.later`, under `policy`.

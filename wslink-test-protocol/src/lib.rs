@@ -2,20 +2,23 @@
 //! be checked against any server (this one, or the Python reference running the same
 //! methods).
 //!
+//! It is written with `#[wslink::protocol]` ([`TestProtocol`]), so its methods take
+//! their arguments by position or by name, and [`TestClient`] calls them typed.
+//!
 //! | method | arguments | result |
 //! |---|---|---|
 //! | `test.echo` | `x` | `x` unchanged |
 //! | `test.add` | `a`, `b` | `a + b` as Python's `+`: numbers add; strings, lists and binary concatenate |
 //! | `test.kwargs` | anything | `{args, kwargs}` |
-//! | `test.fail` | `message` | error -32001 with `{method, exception: message}` |
+//! | `test.fail` | `message` = `"test.fail called"` | error -32001 with `{method, exception: message}` |
 //! | `test.bytes` | `n` | `n` bytes, byte `i` = `i % 256` |
 //! | `test.byte_len` | `blob` | `{len, first, last, pattern}` |
 //! | `test.publish` | `topic`, `count`, `size` = 0 | publishes `{seq, pad}` `count` times, returns `count` |
 //! | `test.sleep` | `ms` | waits without blocking other calls, returns `ms` |
 //! | `test.version` | — | `{implementation, version}` |
 //!
-//! And the chat example's methods ([`chat`]): `wslink.say.hello`, `wslink.start.talking`,
-//! `wslink.stop.talking`, publishing on [`chat::TOPIC`]; their home is the chat example
+//! And the chat example's protocol ([`chat::Chat`]): `wslink.say.hello`, `wslink.start.talking`,
+//! `wslink.stop.talking`, publishing on [`chat::Chat::CHANNEL`]; its home is the chat example
 //! (`examples/chat/chat.rs`), included here so the test server exposes them too.
 //!
 //! This crate is not published: it serves the workspace's tests, benchmarks, examples and
@@ -25,8 +28,8 @@
 //! use wslink_server::Server;
 //!
 //! let server = Server::builder()
-//!     .router(wslink_test_protocol::router())
-//!     .router(wslink_test_protocol::chat::router("Rust server"))
+//!     .protocol(wslink_test_protocol::TestProtocol)
+//!     .protocol(wslink_test_protocol::chat::Chat::new("Rust server"))
 //!     .build();
 //! # drop(server);
 //! ```
@@ -34,8 +37,21 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use wslink_core::{map, Map, RpcError, Value};
-use wslink_server::{Args, Context, Kwargs, Router};
+use wslink::server::{Args, Context, Kwargs, Protocol, Router};
+use wslink_core::{map, Map, Value};
+
+// `#[wslink::protocol]` and the chat example (included below) name the `wslink` facade;
+// this crate stands in for it with the same paths, so that the facade need not be a
+// dependency (its `cli` feature depends on this crate).
+extern crate self as wslink;
+#[doc(hidden)]
+pub use wslink_client as client;
+#[doc(hidden)]
+pub use wslink_core::{RpcError, Topic};
+#[doc(hidden)]
+pub use wslink_macros::protocol;
+#[doc(hidden)]
+pub use wslink_server as server;
 
 /// The largest `test.bytes` answer (1 GiB).
 pub const MAX_TEST_BYTES: u64 = 1 << 30;
@@ -128,51 +144,93 @@ fn describe_blob(blob: &[u8]) -> Value {
     }
 }
 
-/// The `test.*` methods.
+/// The test protocol: no state of its own.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TestProtocol;
+
+#[wslink::protocol(client = TestClient)]
+impl TestProtocol {
+    /// `x` unchanged (nil when left out, as the reference's `x=None`). A `Value`
+    /// parameter, not an `Option<Value>`: a `Value` is taken as it came, extensions and
+    /// binary included, without a serde round trip.
+    #[rpc("test.echo")]
+    pub async fn echo(&self, #[default] x: Value) -> Value {
+        x
+    }
+
+    /// `a + b` as Python's `+`.
+    #[rpc("test.add")]
+    pub async fn add(&self, a: Value, b: Value) -> Result<Value, RpcError> {
+        add(a, b)
+    }
+
+    /// The arguments as received: `{args, kwargs}`.
+    #[rpc("test.kwargs")]
+    pub async fn kwargs(&self, Args(args): Args, Kwargs(kwargs): Kwargs<Map>) -> Value {
+        map! { "args" => Value::Array(args), "kwargs" => Value::Map(kwargs) }
+    }
+
+    /// Fails with -32001 and `message` as the exception.
+    #[rpc("test.fail")]
+    pub async fn fail(
+        &self,
+        #[default("test.fail called")] message: String,
+    ) -> Result<Value, RpcError> {
+        Err(RpcError::exception(message))
+    }
+
+    /// `n` bytes, byte `i` being `i % 256` (at most [`MAX_TEST_BYTES`]).
+    #[rpc("test.bytes")]
+    pub async fn bytes(&self, n: u64) -> Result<Bytes, RpcError> {
+        if n > MAX_TEST_BYTES {
+            return Err(RpcError::InvalidArguments(format!(
+                "n must be at most {MAX_TEST_BYTES}"
+            )));
+        }
+        Ok(pattern_bytes(n as usize))
+    }
+
+    /// `{len, first, last, pattern}` of `blob`.
+    #[rpc("test.byte_len")]
+    pub async fn byte_len(&self, blob: Bytes) -> Value {
+        describe_blob(&blob)
+    }
+
+    /// Publishes `{seq, pad}` on `topic` `count` times (`pad` being `size` times `x`),
+    /// then answers `count`.
+    #[rpc("test.publish")]
+    pub async fn publish(
+        &self,
+        ctx: Context,
+        topic: String,
+        count: u64,
+        #[default(0u64)] size: u64,
+    ) -> Result<u64, RpcError> {
+        let pad = "x".repeat(size.min(MAX_TEST_BYTES) as usize);
+        for seq in 0..count {
+            ctx.publish(&topic, map! { "seq" => seq, "pad" => pad.as_str() })
+                .await?;
+        }
+        Ok(count)
+    }
+
+    /// Waits `ms` milliseconds without holding up other calls, then answers `ms`.
+    #[rpc("test.sleep")]
+    pub async fn sleep(&self, ms: u64) -> u64 {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        ms
+    }
+
+    /// `{implementation, version}`.
+    #[rpc("test.version")]
+    pub async fn version(&self) -> Value {
+        map! { "implementation" => "wslink-rs", "version" => env!("CARGO_PKG_VERSION") }
+    }
+}
+
+/// The `test.*` methods as a router (for `Router::merge` and the benches).
 pub fn router() -> Router {
-    Router::new()
-        .rpc("test.echo", |x: Value| async move { Ok(x) })
-        .rpc("test.add", |a: Value, b: Value| async move { add(a, b) })
-        .rpc(
-            "test.kwargs",
-            |Args(args): Args, Kwargs(kwargs): Kwargs<Map>| async move {
-                Ok(map! { "args" => Value::Array(args), "kwargs" => Value::Map(kwargs) })
-            },
-        )
-        .rpc("test.fail", |message: Option<String>| async move {
-            Err::<Value, _>(RpcError::exception(
-                message.unwrap_or_else(|| "failure requested".into()),
-            ))
-        })
-        .rpc("test.bytes", |n: u64| async move {
-            if n > MAX_TEST_BYTES {
-                return Err(RpcError::InvalidArguments(format!(
-                    "n must be at most {MAX_TEST_BYTES}"
-                )));
-            }
-            Ok(pattern_bytes(n as usize))
-        })
-        .rpc("test.byte_len", |blob: Bytes| async move {
-            Ok(describe_blob(&blob))
-        })
-        .rpc(
-            "test.publish",
-            |ctx: Context, topic: String, count: u64, size: Option<u64>| async move {
-                let pad = "x".repeat(size.unwrap_or(0).min(MAX_TEST_BYTES) as usize);
-                for seq in 0..count {
-                    ctx.publish(&topic, map! { "seq" => seq, "pad" => pad.as_str() })
-                        .await?;
-                }
-                Ok(count)
-            },
-        )
-        .rpc("test.sleep", |ms: u64| async move {
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-            Ok(ms)
-        })
-        .rpc("test.version", || async move {
-            Ok(map! { "implementation" => "wslink-rs", "version" => env!("CARGO_PKG_VERSION") })
-        })
+    std::sync::Arc::new(TestProtocol).into_router()
 }
 
 #[path = "../../examples/chat/chat.rs"]

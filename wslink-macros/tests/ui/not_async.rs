@@ -1,0 +1,11 @@
+struct P;
+
+#[wslink::protocol]
+impl P {
+    #[rpc("p.now")]
+    fn now(&self) -> u64 {
+        0
+    }
+}
+
+fn main() {}
