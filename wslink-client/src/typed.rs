@@ -28,7 +28,9 @@ use wslink_core::{from_value, into_value, Map, Topic, Value, ValueError};
 
 use crate::{Client, ClientError, Subscription};
 
-/// A call's arguments, positional then by name; see the [module docs](self).
+/// A call's arguments as a typed client sends them: required ones by position, then each
+/// optional one that is given; once an optional one is left out, the later ones go by
+/// name, so that none lands in the wrong parameter.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Arguments {
     args: Vec<Value>,

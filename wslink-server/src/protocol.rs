@@ -32,7 +32,7 @@
 //! `#[default(expr)]` may be left out. A keyword that names no parameter, a parameter
 //! given twice, a missing required one or one positional argument too many fail with
 //! -32001 `Exception raised`, whose data says which parameter
-//! ([`ArgumentError`](wslink_core::ArgumentError)), unless the method takes what is left:
+//! ([`wslink_core::ArgumentError`]), unless the method takes what is left:
 //! [`Kwargs`] (Python's `**kwargs`) and [`Args`] (`*args`) take the arguments that no
 //! other parameter took, wherever they stand.
 //!
