@@ -61,10 +61,16 @@ fn main() -> ExitCode {
             }
         }
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // A server the tool serves may run on a current-thread runtime
+    // (`WSLINK_BENCH_RUNTIME=current_thread`), to measure the runtime flavour.
+    let current_thread =
+        serving && std::env::var("WSLINK_BENCH_RUNTIME").is_ok_and(|v| v == "current_thread");
+    let mut builder = if current_thread {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("wslink-bench: runtime: {e}");
