@@ -205,26 +205,47 @@ impl Outbox {
         }
     }
 
-    /// Waits for messages and moves all queued ones into `batch`. Returns the close to
-    /// send once the queue is empty and the connection is closing.
-    pub(crate) async fn next_batch(&self, batch: &mut Vec<Encoded>) -> Option<Close> {
+    /// Waits until something is queued or the connection is closing (then
+    /// [`Outbox::take_batch`] says which). Whoever writes takes the batch while holding
+    /// the sink, so that two writers never reorder what they took.
+    pub(crate) async fn ready(&self) {
         loop {
             let readable = self.readable.notified();
             {
-                let mut state = self.lock();
-                if !state.queue.is_empty() {
-                    batch.extend(state.queue.drain(..).map(Entry::into_encoded));
-                    state.publications = state.held.len();
-                    state.stalled = false;
-                    drop(state);
-                    self.writable.notify_waiters();
-                    return None;
-                }
-                if let Some(close) = &state.close {
-                    return Some(close.clone());
+                let state = self.lock();
+                if !state.queue.is_empty() || state.close.is_some() {
+                    return;
                 }
             }
             readable.await;
+        }
+    }
+
+    /// Moves all queued messages into `batch`, without waiting. Returns the close to send
+    /// once the queue is empty and the connection is closing.
+    pub(crate) fn take_batch(&self, batch: &mut Vec<Encoded>) -> Option<Close> {
+        let mut state = self.lock();
+        if !state.queue.is_empty() {
+            batch.extend(state.queue.drain(..).map(Entry::into_encoded));
+            state.publications = state.held.len();
+            state.stalled = false;
+            drop(state);
+            self.writable.notify_waiters();
+            return None;
+        }
+        state.close.clone()
+    }
+
+    /// Waits for messages and moves all queued ones into `batch`; see
+    /// [`Outbox::ready`] and [`Outbox::take_batch`].
+    #[cfg(test)]
+    pub(crate) async fn next_batch(&self, batch: &mut Vec<Encoded>) -> Option<Close> {
+        loop {
+            self.ready().await;
+            let close = self.take_batch(batch);
+            if close.is_some() || !batch.is_empty() {
+                return close;
+            }
         }
     }
 

@@ -40,6 +40,7 @@ use crate::outbox::Outbox;
 use crate::server::ServerConfig;
 
 use inbound::{Inbound, Step};
+use writer::SharedSink;
 
 /// What every connection of a server shares.
 pub(crate) struct Shared {
@@ -84,9 +85,10 @@ async fn serve<T: Transport>(shared: Arc<Shared>, transport: T, session: Arc<Ses
         return;
     };
     let keepalive = shared.config.keepalive;
+    let sink: SharedSink<_> = Arc::new(tokio::sync::Mutex::new(sink));
     let writer =
-        tokio::spawn(writer::write_loop(sink, outbox.clone(), keepalive).in_current_span());
-    let mut waits = Waits::new(&shared, writer);
+        tokio::spawn(writer::write_loop(sink.clone(), outbox.clone(), keepalive).in_current_span());
+    let mut waits = Waits::new(&shared, writer, sink);
     let conn = Conn {
         in_flight: Arc::new(Semaphore::new(shared.config.max_in_flight.max(1))),
         pubsub: shared.hub.clone(),
@@ -136,16 +138,19 @@ async fn register<S: FrameSink>(
 }
 
 /// What the loop waits for besides the next frame: the hello deadline, the server's
-/// shutdown, the end of the writer.
-struct Waits {
+/// shutdown, the end of the writer; and the sink, where the loop writes what a burst of
+/// frames answered before it waits.
+struct Waits<S> {
     hello_deadline: Pin<Box<dyn Future<Output = ()> + Send>>,
     shutdown: watch::Receiver<bool>,
     writer: JoinHandle<()>,
     writer_done: bool,
+    sink: SharedSink<S>,
+    batch: Vec<wslink_core::Encoded>,
 }
 
-impl Waits {
-    fn new(shared: &Shared, writer: JoinHandle<()>) -> Self {
+impl<K: FrameSink> Waits<K> {
+    fn new(shared: &Shared, writer: JoinHandle<()>, sink: SharedSink<K>) -> Self {
         let limit = shared.config.hello_timeout;
         Waits {
             hello_deadline: Box::pin(async move {
@@ -157,12 +162,15 @@ impl Waits {
             shutdown: shared.shutdown.clone(),
             writer,
             writer_done: false,
+            sink,
+            batch: Vec::new(),
         }
     }
 
     /// The next frame, or why the connection must close. What is already there is taken
-    /// without waiting; before waiting, the replies queued meanwhile go to the writer in
-    /// one go (one flush for a burst of calls).
+    /// without waiting; before waiting, the replies queued meanwhile are written in one
+    /// go (one flush for a burst of calls), here unless the writer is busy (see
+    /// [`writer`]).
     async fn next_frame<S: FrameStream>(
         &mut self,
         conn: &Conn,
@@ -171,7 +179,7 @@ impl Waits {
         let frame = match stream.recv().now_or_never() {
             Some(frame) => frame,
             None => {
-                conn.outbox.wake();
+                self.write_answers(conn).await?;
                 self.wait(conn, stream).await?
             }
         };
@@ -185,6 +193,17 @@ impl Waits {
                     _ => CloseCode::PROTOCOL_ERROR,
                 };
                 Err(Close::new(code, close_reason(&e.to_string())))
+            }
+        }
+    }
+
+    /// Writes what the burst answered, giving up if the server stops meanwhile (a peer
+    /// that does not read must not hold up the shutdown).
+    async fn write_answers(&mut self, conn: &Conn) -> Result<(), Close> {
+        tokio::select! {
+            () = writer::write_now(&self.sink, &conn.outbox, &mut self.batch) => Ok(()),
+            _ = self.shutdown.wait_for(|stop| *stop) => {
+                Err(Close::new(CloseCode::GOING_AWAY, "Server shutdown"))
             }
         }
     }
