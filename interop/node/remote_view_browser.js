@@ -52,7 +52,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
     await page.mouse.move(x, y);
     await page.mouse.down();
     for (let i = 1; i <= 10; i++) {
-      await page.mouse.move(x + i * box.width / 40, y + i * box.height / 80);
+      await page.mouse.move(x + i * box.width / 40, y - i * box.height / 400);
       await sleep(40);
     }
     await page.mouse.up();
