@@ -4,12 +4,14 @@
 //! For each case it reports the frames per second each page displays, the frames per
 //! second the server made, and the server's CPU time per frame, split into rendering,
 //! JPEG encoding, and the rest: wslink's part (msgpack, the WebSocket writes to every
-//! page, the runtime), measured as the process's CPU time less render and encode. The
+//! page, the runtime), measured as the process's CPU time less render and encode (render
+//! and encode are read per frame from the thread's schedstat, in nanoseconds; the
+//! process's time from `/proc/self/stat`, in 10 ms ticks, so short runs are coarse). The
 //! server runs in this process (the example's `app` module), so `/proc/self/stat` is the
 //! server's CPU time; Chromium runs in its own processes, on the same cores.
 //!
 //! ```text
-//! cargo bench --features interop --bench remote_view              # 5 s per case
+//! cargo bench --features interop --bench remote_view              # 10 s per case
 //! cargo bench --features interop --bench remote_view -- --quick   # 1 s per case (smoke)
 //! cargo bench --features interop --bench remote_view -- --seconds 10 --fps 60
 //! ```
@@ -49,7 +51,7 @@ fn main() {
     let under_cargo_test = !args.iter().any(|a| a == "--bench");
     let quick = args.iter().any(|a| a == "--quick");
     let seconds =
-        flag(&args, "--seconds").unwrap_or(if quick || under_cargo_test { 1.0 } else { 5.0 });
+        flag(&args, "--seconds").unwrap_or(if quick || under_cargo_test { 1.0 } else { 10.0 });
     let fps = flag(&args, "--fps").unwrap_or(60.0);
     let mut cases = Vec::new();
     for (width, height) in [(640, 480), (1280, 720)] {
@@ -153,7 +155,9 @@ fn row(case: &Case, seconds: f64, result: &serde_json::Value) -> String {
     let pages = result["pages"].as_array().expect("pages");
     let page_fps: Vec<f64> = pages
         .iter()
-        .map(|p| p["frames"].as_f64().unwrap_or(0.0) / seconds)
+        .map(|p| {
+            p["frames"].as_f64().unwrap_or(0.0) * 1000.0 / p["ms"].as_f64().unwrap_or(f64::INFINITY)
+        })
         .collect();
     assert!(
         page_fps.iter().all(|f| *f > 0.0),
@@ -174,7 +178,7 @@ fn row(case: &Case, seconds: f64, result: &serde_json::Value) -> String {
         format!("{}x{}", case.width, case.height),
         case.clients,
         mean_fps,
-        frames / seconds,
+        frames * 1000.0 / result["statsMs"].as_f64().unwrap_or(seconds * 1000.0),
         per(cpu_ms),
         per(render_ms),
         per(encode_ms),

@@ -6,9 +6,10 @@
 //
 //   node remote_view_bench.js PAGE_URL CLIENTS SECONDS WIDTH HEIGHT FPS
 //
-// Prints one JSON line: {"pages": [{frames, ms}], "before": stats, "after": stats}, where
-// the stats are the server's `remote_view.stats` at the start and end of the window (its
-// frame count, render and encode CPU time, process CPU time).
+// Prints one JSON line: {"pages": [{frames, ms}], "before": stats, "after": stats,
+// "statsMs": ms}, where the stats are the server's `remote_view.stats` at the start and
+// end of the window (its frame count, render and encode CPU time, process CPU time), and
+// statsMs the time between them; each page's ms is its own clock's window.
 
 const chromium = require('./lib/chromium');
 const view = require('./lib/remote_view_page');
@@ -41,16 +42,18 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
     await sleep(500); // the first animated frames, then measure
     const start = await Promise.all(pages.map(view.counters));
     const before = await view.call(pages[0], 'remote_view.stats');
+    const t0 = performance.now();
     await sleep(Number(seconds) * 1000);
     const after = await view.call(pages[0], 'remote_view.stats');
+    const statsMs = performance.now() - t0;
     const end = await Promise.all(pages.map(view.counters));
     await view.call(pages[0], 'viewport.image.animation.stop', ['1']);
     const result = pages.map((_, i) => ({
       frames: end[i].frames - start[i].frames,
-      ms: Number(seconds) * 1000,
+      ms: end[i].now - start[i].now,
       size: [Number(width), Number(height)],
     }));
-    console.log(JSON.stringify({ pages: result, before, after }));
+    console.log(JSON.stringify({ pages: result, before, after, statsMs }));
   } finally {
     await browser.close();
   }

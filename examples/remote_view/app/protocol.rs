@@ -25,6 +25,8 @@
 //!
 //! Bad arguments get -32001 `Exception raised` with the reason.
 
+use std::future::ready;
+
 use wslink::server::{Context, Router};
 use wslink::{Map, RpcError, Value};
 
@@ -80,168 +82,157 @@ fn flag(event: &Map, key: &str) -> bool {
 }
 
 /// Every method of the protocol, over `views`; `costs` feeds `remote_view.stats`.
+///
+/// The handlers only change the views' state, at once: each computes its answer and
+/// returns it as a ready future.
 pub(crate) fn router(views: &Views, costs: &Costs) -> Router {
-    let v = views.clone();
-    let router = Router::new()
+    let router = with_observers(Router::new(), views);
+    let router = with_view_settings(router, views);
+    let router = with_interaction(router, views);
+    let (v, costs) = (views.clone(), costs.clone());
+    router.rpc("remote_view.stats", move || {
+        ready(Ok::<_, RpcError>(stats(&v, &costs)))
+    })
+}
+
+/// Observers, and asking for a frame.
+fn with_observers(router: Router, views: &Views) -> Router {
+    router
         .rpc("viewport.image.push.observer.add", {
-            let views = v.clone();
+            let v = views.clone();
             move |ctx: Context, id: Option<Value>| {
-                let views = views.clone();
-                async move {
-                    let id = views
-                        .observe(&view_id(id.as_ref())?, ctx.session())
-                        .map_err(RpcError::exception)?;
-                    Ok::<_, RpcError>(success_with(id))
-                }
+                ready(view_id(id.as_ref()).and_then(|id| {
+                    let id = v.observe(&id, ctx.session()).map_err(RpcError::exception)?;
+                    Ok(success_with(id))
+                }))
             }
         })
         .rpc("viewport.image.push.observer.remove", {
-            let views = v.clone();
+            let v = views.clone();
             move |ctx: Context, id: Option<Value>| {
-                let views = views.clone();
-                async move {
-                    let id = views
-                        .unobserve(&view_id(id.as_ref())?, ctx.client_id())
+                ready(view_id(id.as_ref()).and_then(|id| {
+                    let id = v
+                        .unobserve(&id, ctx.client_id())
                         .map_err(RpcError::exception)?;
-                    Ok::<_, RpcError>(success_with(id))
-                }
+                    Ok(success_with(id))
+                }))
             }
         })
         .rpc("viewport.image.push", {
-            let views = v.clone();
+            let v = views.clone();
             move |options: Option<Map>| {
-                let views = views.clone();
-                async move {
-                    let options = options.unwrap_or_default();
-                    let size = options
-                        .get("size")
-                        .and_then(Value::as_array)
-                        .and_then(|s| Some((s.first()?.as_f64()?, s.get(1)?.as_f64()?)));
-                    views
-                        .request(&view_id(options.get("view"))?, size)
-                        .map_err(RpcError::exception)?;
-                    Ok::<_, RpcError>(success())
-                }
+                let options = options.unwrap_or_default();
+                let size = options
+                    .get("size")
+                    .and_then(Value::as_array)
+                    .and_then(|s| Some((s.first()?.as_f64()?, s.get(1)?.as_f64()?)));
+                ready(view_id(options.get("view")).and_then(|id| reply(v.request(&id, size))))
             }
-        });
-    let router = with_view_settings(router, views);
-    let router = with_interaction(router, views);
-    let costs = costs.clone();
-    let views = views.clone();
-    router.rpc("remote_view.stats", move || {
-        let (views, costs) = (views.clone(), costs.clone());
-        async move { Ok::<_, RpcError>(stats(&views, &costs)) }
-    })
+        })
 }
 
 /// Enabling, quality, size, cache, animation and the fps limit.
 fn with_view_settings(router: Router, views: &Views) -> Router {
-    let (a, b, c, d, e, f, g, h) = (
-        views.clone(),
-        views.clone(),
-        views.clone(),
-        views.clone(),
-        views.clone(),
-        views.clone(),
-        views.clone(),
-        views.clone(),
-    );
     router
-        .rpc(
-            "viewport.image.push.enabled",
+        .rpc("viewport.image.push.enabled", {
+            let v = views.clone();
             move |id: Option<Value>, enabled: Option<bool>| {
-                let views = a.clone();
-                async move { reply(views.enable(&view_id(id.as_ref())?, enabled.unwrap_or(true))) }
-            },
-        )
-        .rpc(
-            "viewport.image.push.quality",
+                let on = enabled.unwrap_or(true);
+                ready(view_id(id.as_ref()).and_then(|id| reply(v.enable(&id, on))))
+            }
+        })
+        .rpc("viewport.image.push.quality", {
+            let v = views.clone();
             move |id: Option<Value>, quality: Value, ratio: Option<f64>| {
-                let views = b.clone();
-                async move {
+                ready((|| {
                     let quality = number(Some(&quality), "quality")?;
-                    reply(views.set_quality(&view_id(id.as_ref())?, quality, ratio))
-                }
-            },
-        )
-        .rpc(
-            "viewport.image.push.original.size",
+                    reply(v.set_quality(&view_id(id.as_ref())?, quality, ratio))
+                })())
+            }
+        })
+        .rpc("viewport.image.push.original.size", {
+            let v = views.clone();
             move |id: Option<Value>, w: Value, h: Value| {
-                let views = c.clone();
-                async move {
+                ready((|| {
                     let (w, h) = (number(Some(&w), "width")?, number(Some(&h), "height")?);
-                    reply(views.set_size(&view_id(id.as_ref())?, w, h))
-                }
-            },
-        )
-        .rpc(
-            "viewport.image.push.invalidate.cache",
-            move |id: Option<Value>| {
-                let views = d.clone();
-                async move { reply(views.request(&view_id(id.as_ref())?, None)) }
-            },
-        )
-        .rpc("viewport.image.animation.fps.max", move |fps: Value| {
-            let views = e.clone();
-            async move { reply(views.set_fps(number(Some(&fps), "fps")?)) }
+                    reply(v.set_size(&view_id(id.as_ref())?, w, h))
+                })())
+            }
         })
-        .rpc("viewport.image.animation.fps.get", move || {
-            let views = f.clone();
-            async move { Ok::<_, RpcError>(views.fps()) }
-        })
-        .rpc(
-            "viewport.image.animation.start",
+        .rpc("viewport.image.push.invalidate.cache", {
+            let v = views.clone();
             move |id: Option<Value>| {
-                let views = g.clone();
-                async move { reply(views.animate(&view_id(id.as_ref())?, true)) }
-            },
-        )
-        .rpc("viewport.image.animation.stop", move |id: Option<Value>| {
-            let views = h.clone();
-            async move { reply(views.animate(&view_id(id.as_ref())?, false)) }
+                ready(view_id(id.as_ref()).and_then(|id| reply(v.request(&id, None))))
+            }
+        })
+        .rpc("viewport.image.animation.fps.max", {
+            let v = views.clone();
+            move |fps: Value| ready(number(Some(&fps), "fps").and_then(|fps| reply(v.set_fps(fps))))
+        })
+        .rpc("viewport.image.animation.fps.get", {
+            let v = views.clone();
+            move || ready(Ok::<_, RpcError>(v.fps()))
+        })
+        .rpc("viewport.image.animation.start", {
+            let v = views.clone();
+            move |id: Option<Value>| {
+                ready(view_id(id.as_ref()).and_then(|id| reply(v.animate(&id, true))))
+            }
+        })
+        .rpc("viewport.image.animation.stop", {
+            let v = views.clone();
+            move |id: Option<Value>| {
+                ready(view_id(id.as_ref()).and_then(|id| reply(v.animate(&id, false))))
+            }
         })
 }
 
 /// The camera reset, mouse drags and the wheel.
 fn with_interaction(router: Router, views: &Views) -> Router {
-    let (a, b, c) = (views.clone(), views.clone(), views.clone());
     router
-        .rpc("viewport.camera.reset", move |id: Option<Value>| {
-            let views = a.clone();
-            async move { reply(views.reset_camera(&view_id(id.as_ref())?)) }
-        })
-        .rpc("viewport.mouse.interaction", move |event: Map| {
-            let views = b.clone();
-            async move {
-                let mouse = Mouse {
-                    action: event
-                        .get("action")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_owned(),
-                    x: number(event.get("x"), "x")? as f32,
-                    y: number(event.get("y"), "y")? as f32,
-                    left: flag(&event, "buttonLeft"),
-                    middle: flag(&event, "buttonMiddle"),
-                    right: flag(&event, "buttonRight"),
-                };
-                reply(views.mouse(&view_id(event.get("view"))?, &mouse))
+        .rpc("viewport.camera.reset", {
+            let v = views.clone();
+            move |id: Option<Value>| {
+                ready(view_id(id.as_ref()).and_then(|id| reply(v.reset_camera(&id))))
             }
         })
-        .rpc("viewport.mouse.zoom.wheel", move |event: Map| {
-            let views = c.clone();
-            async move {
-                let id = view_id(event.get("view"))?;
-                // Start and end events carry no spin, or one the move events repeat.
-                match event.get("type").and_then(Value::as_str) {
-                    Some("MouseWheel") => {
-                        let spin = number(event.get("spinY"), "spinY")? as f32;
-                        reply(views.wheel(&id, spin.clamp(-10.0, 10.0)))
-                    }
-                    _ => Ok(success()),
-                }
-            }
+        .rpc("viewport.mouse.interaction", {
+            let v = views.clone();
+            move |event: Map| ready(mouse(&v, &event))
         })
+        .rpc("viewport.mouse.zoom.wheel", {
+            let v = views.clone();
+            move |event: Map| ready(wheel(&v, &event))
+        })
+}
+
+/// `viewport.mouse.interaction`: a press, a move with a button down, or a release.
+fn mouse(views: &Views, event: &Map) -> Result<Value, RpcError> {
+    let mouse = Mouse {
+        action: event
+            .get("action")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned(),
+        x: number(event.get("x"), "x")? as f32,
+        y: number(event.get("y"), "y")? as f32,
+        left: flag(event, "buttonLeft"),
+        middle: flag(event, "buttonMiddle"),
+        right: flag(event, "buttonRight"),
+    };
+    reply(views.mouse(&view_id(event.get("view"))?, &mouse))
+}
+
+/// `viewport.mouse.zoom.wheel`: the start and end events carry nothing to act on.
+fn wheel(views: &Views, event: &Map) -> Result<Value, RpcError> {
+    let id = view_id(event.get("view"))?;
+    match event.get("type").and_then(Value::as_str) {
+        Some("MouseWheel") => {
+            let spin = number(event.get("spinY"), "spinY")? as f32;
+            reply(views.wheel(&id, spin.clamp(-10.0, 10.0)))
+        }
+        _ => Ok(success()),
+    }
 }
 
 /// The answer of a view change: `{success: true}` or the reason it was refused.

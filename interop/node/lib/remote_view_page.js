@@ -8,11 +8,11 @@ async function waitForFrames(page, count, timeout) {
     { timeout, polling: 50 });
 }
 
-/** The frame counters: frames displayed, first and last time (ms), errors. */
+/** The frame counters: frames displayed, first and last time and now (page ms), errors. */
 function counters(page) {
   return page.evaluate(() => {
     const { frames, first, last, errors, connected } = window.remoteView;
-    return { frames, first, last, errors, connected };
+    return { frames, first, last, now: performance.now(), errors, connected };
   });
 }
 
