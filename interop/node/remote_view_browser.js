@@ -6,7 +6,8 @@
 //   node remote_view_browser.js PAGE_URL SCREENSHOT.png
 //
 // Checks, in order: frames arrive and are displayed, and the view is not blank; the
-// server counts this page as an observer; a left drag changes the image; the animation
+// server counts this page as an observer; a left drag changes the image; the wheel
+// zooms out (the object covers less of the view) and back in; the animation
 // gives frames at some rate (printed as `fps: N`); then saves a screenshot and closes the
 // page. Prints `observer while open: N` and `page closed`; the caller checks that the
 // server's observer count falls back afterwards. Exits non-zero with the reason on any
@@ -62,6 +63,26 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
     const changed = view.difference(before, after);
     console.log(`drag changed ${(changed * 100).toFixed(1)}% of the view`);
     if (changed < 0.02) throw new Error(`the drag did not change the image (${changed})`);
+
+    // The wheel (viewport.mouse.zoom.wheel) moves the camera away (the torus covers less
+    // of the view), then back.
+    const wheel = async (deltaY) => {
+      const frames = (await view.counters(page)).frames;
+      await page.mouse.move(x, y);
+      for (let i = 0; i < 5; i++) {
+        await page.mouse.wheel(0, deltaY);
+        await sleep(60);
+      }
+      await view.waitForFrames(page, frames + 2, LIMIT);
+      await sleep(800);
+      return view.displayed(page);
+    };
+    const away = await wheel(120);
+    const back = await wheel(-120);
+    const pct = (d) => `${(d.covered * 100).toFixed(1)}%`;
+    console.log(`wheel: covered ${pct(after)} -> ${pct(away)} -> ${pct(back)}`);
+    if (!(away.covered < after.covered * 0.9)) throw new Error('the wheel did not zoom out');
+    if (!(back.covered > away.covered * 1.1)) throw new Error('the wheel did not zoom back in');
 
     // The frame rate the page receives while the server animates.
     await page.click('#animate');

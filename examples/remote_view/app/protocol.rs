@@ -23,7 +23,14 @@
 //! | `viewport.mouse.zoom.wheel` | `[{type, spinY, view}]` | `{success: true}` |
 //! | `remote_view.stats` | `[]` | per view: observers, frames, size, quality; what frames cost (render and encode CPU time), the process's CPU time |
 //!
-//! Bad arguments get -32001 `Exception raised` with the reason.
+//! Bad arguments get -32001 `Exception raised` with the reason. Not here:
+//! `viewport.camera.update` and `viewport.camera.update.params`, which vtk.js calls only
+//! for a view stream given a local camera (`ViewStream.setCamera`; `RemoteView` gives
+//! none), and touch gestures (`RemoteView` sends them only to a method the page names
+//! with `rpcGestureEvent`; this page names none).
+//!
+//! Frames go to every connection, as ParaView Web publishes them; each page keeps the
+//! frames of its own view (by `id`).
 
 use std::future::ready;
 
@@ -223,7 +230,9 @@ fn mouse(views: &Views, event: &Map) -> Result<Value, RpcError> {
     reply(views.mouse(&view_id(event.get("view"))?, &mouse))
 }
 
-/// `viewport.mouse.zoom.wheel`: the start and end events carry nothing to act on.
+/// `viewport.mouse.zoom.wheel`: each `MouseWheel` event zooms by its `spinY` (positive:
+/// away). vtk.js sends every notch's spin as a `MouseWheel`, the first one also as
+/// `StartMouseWheel` (not counted twice here); `EndMouseWheel` carries none.
 fn wheel(views: &Views, event: &Map) -> Result<Value, RpcError> {
     let id = view_id(event.get("view"))?;
     match event.get("type").and_then(Value::as_str) {
