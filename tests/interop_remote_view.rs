@@ -2,8 +2,9 @@
 //! playwright-core): vtk.js's own `RemoteView` and the npm wslink client, bundled from
 //! the page's lockfile, against the example's server (its `app` module, served here on a
 //! free port). Frames arrive and are shown, a drag changes them, the wheel zooms out and
-//! back in, the animation's frame rate is measured, and when the page closes its observer is gone from the server. The
-//! screenshot is saved to `target/interop-logs/remote-view.png`.
+//! back in, the animation's frame rate is measured, and when the page closes its
+//! observer is gone from the server. The screenshot is saved to
+//! `target/interop-logs/remote-view.png`.
 
 mod common;
 
