@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 
 bash interop/setup.sh --browser
 npm ci --prefix examples/chat/www --no-audit --no-fund --silent
+# The remote view page: vtk.js, wslink and esbuild from its lockfile, bundled into dist/.
+bash examples/remote_view/www/build.sh
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
@@ -25,6 +27,7 @@ cargo test --workspace --doc --features interop 2>&1 | tee -a "$log"
 cargo bench -p wslink-codec-msgpack -p wslink-core -p wslink-server \
   --bench codec --bench ids --bench dispatch -- --quick
 cargo bench --features cli --bench round_trips
+cargo bench --features interop --bench remote_view -- --quick
 cargo run --release -p wslink-bench -- --quick --compare --also-backend fastwebsockets \
   --json target/bench-quick.json --chart target/bench-quick.svg
 
