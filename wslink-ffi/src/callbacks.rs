@@ -9,19 +9,31 @@
 //! A queued callback holds a [`Queue`] (a sender of jobs), so the thread lives until the
 //! last job has run: a call completion queued while the client is freed still runs.
 
+use std::cell::Cell;
 use std::ffi::c_void;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::thread::{JoinHandle, ThreadId};
+use std::thread::JoinHandle;
 
 use crate::boundary::guard;
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// Numbers the callback threads (0: none).
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// The id of the callback thread this is, 0 on any other thread. A plain `Cell`: it
+    /// allocates nothing on the caller's threads (unlike `std::thread::current()`, whose
+    /// handle on a thread not started by Rust is never freed).
+    static CURRENT: Cell<u64> = const { Cell::new(0) };
+}
+
 /// A handle to queue jobs on one client's callback thread.
 #[derive(Debug, Clone)]
 pub(crate) struct Queue {
     jobs: mpsc::Sender<Job>,
-    thread: ThreadId,
+    thread: u64,
 }
 
 impl Queue {
@@ -36,7 +48,7 @@ impl Queue {
 
     /// `true` on the callback thread (inside a callback).
     pub(crate) fn is_current(&self) -> bool {
-        std::thread::current().id() == self.thread
+        CURRENT.with(|id| id.get() == self.thread)
     }
 }
 
@@ -50,18 +62,17 @@ pub(crate) struct CallbackThread {
 impl CallbackThread {
     pub(crate) fn start() -> std::io::Result<CallbackThread> {
         let (jobs, inbox) = mpsc::channel::<Job>();
+        let thread = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         let handle = std::thread::Builder::new()
             .name("wslink-callbacks".into())
             .spawn(move || {
+                CURRENT.with(|id| id.set(thread));
                 for job in inbox {
                     guard((), job);
                 }
             })?;
         Ok(CallbackThread {
-            queue: Queue {
-                jobs,
-                thread: handle.thread().id(),
-            },
+            queue: Queue { jobs, thread },
             handle,
         })
     }
