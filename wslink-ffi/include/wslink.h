@@ -66,7 +66,7 @@ typedef struct wslink_client wslink_client;
 // local failure as the JS client uses), a readable message, and the server's data.
 typedef struct wslink_error wslink_error;
 
-// Settings for [`wslink_connect`] (opaque).
+// Settings for `wslink_connect` (opaque).
 typedef struct wslink_options wslink_options;
 
 // A subscription (opaque).
@@ -152,6 +152,13 @@ wslink_status wslink_call_async(const wslink_client *client,
 // # Safety
 // `client` is NULL or a live client.
 bool wslink_client_is_connected(const wslink_client *client);
+
+// The id the server gave this client in its hello (a new one after each reconnect), as
+// a string value owned by the caller; NULL when the client is closed. Any thread.
+//
+// # Safety
+// `client` is NULL or a live client.
+wslink_value *wslink_client_id(const wslink_client *client);
 
 // Closes the connection (close code 1000) and blocks until the server acknowledged it
 // or the close timeout passed. Calls in flight fail with `WSLINK_ERROR_DISCONNECTED`,

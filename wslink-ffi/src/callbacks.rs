@@ -29,11 +29,23 @@ thread_local! {
     static CURRENT: Cell<u64> = const { Cell::new(0) };
 }
 
+/// Names one callback thread, to tell whether code runs on it. Holds no sender, so it
+/// does not keep the thread alive.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ThreadTag(u64);
+
+impl ThreadTag {
+    /// `true` on this callback thread (inside one of its callbacks).
+    pub(crate) fn is_current(self) -> bool {
+        CURRENT.with(|id| id.get() == self.0)
+    }
+}
+
 /// A handle to queue jobs on one client's callback thread.
 #[derive(Debug, Clone)]
 pub(crate) struct Queue {
     jobs: mpsc::Sender<Job>,
-    thread: u64,
+    thread: ThreadTag,
 }
 
 impl Queue {
@@ -46,9 +58,9 @@ impl Queue {
         }
     }
 
-    /// `true` on the callback thread (inside a callback).
-    pub(crate) fn is_current(&self) -> bool {
-        CURRENT.with(|id| id.get() == self.thread)
+    /// The thread's tag.
+    pub(crate) fn tag(&self) -> ThreadTag {
+        self.thread
     }
 }
 
@@ -72,7 +84,10 @@ impl CallbackThread {
                 }
             })?;
         Ok(CallbackThread {
-            queue: Queue { jobs, thread },
+            queue: Queue {
+                jobs,
+                thread: ThreadTag(thread),
+            },
             handle,
         })
     }
@@ -85,7 +100,7 @@ impl CallbackThread {
     /// pending completions), and waits for it, unless called from the thread itself
     /// (then it finishes on its own).
     pub(crate) fn finish(self) {
-        let on_it = self.queue.is_current();
+        let on_it = self.queue.tag().is_current();
         drop(self.queue);
         if !on_it && self.handle.join().is_err() {
             tracing::error!("the callback thread panicked");

@@ -1,7 +1,7 @@
 //! The client for C: connect, call (blocking or with a callback), close, free.
 //!
 //! A `wslink_client` owns a small tokio runtime (two network threads, `wslink-io`) and a
-//! callback thread (`wslink-callbacks`, see [`crate::callbacks`]). Every function taking
+//! callback thread (`wslink-callbacks`, see the callbacks module). Every function taking
 //! a `const wslink_client *` may be called from any thread, concurrently, except from
 //! the network threads (the library never runs C code there). The blocking functions
 //! (`wslink_connect`, `wslink_call`, `wslink_client_close`, `wslink_client_free`) may
@@ -351,6 +351,22 @@ pub unsafe extern "C" fn wslink_client_is_connected(client: *const wslink_client
         unsafe { borrow(client) }
             .and_then(|c| c.client())
             .is_ok_and(|c| c.is_connected())
+    })
+}
+
+/// The id the server gave this client in its hello (a new one after each reconnect), as
+/// a string value owned by the caller; NULL when the client is closed. Any thread.
+///
+/// # Safety
+/// `client` is NULL or a live client.
+#[no_mangle]
+pub unsafe extern "C" fn wslink_client_id(client: *const wslink_client) -> *mut wslink_value {
+    crate::boundary::guard(std::ptr::null_mut(), || {
+        // SAFETY: null or live, by the contract above.
+        match unsafe { borrow(client) }.and_then(|c| c.client()) {
+            Ok(c) => give(Value::Str(c.client_id().as_str().to_owned())),
+            Err(_) => std::ptr::null_mut(),
+        }
     })
 }
 

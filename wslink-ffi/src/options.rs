@@ -16,7 +16,7 @@ use wslink_transport_ws::ConnectOptions;
 use crate::boundary::{c_str, guard, status};
 use crate::error::{wslink_error, wslink_status, Failure};
 
-/// Settings for [`wslink_connect`] (opaque).
+/// Settings for `wslink_connect` (opaque).
 #[derive(Debug, Clone)]
 pub struct wslink_options {
     pub(crate) client: ClientConfig,

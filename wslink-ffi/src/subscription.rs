@@ -1,7 +1,7 @@
 //! Subscriptions for C: a callback per publication of a topic, until unsubscribed.
 //!
 //! A network task receives the topic's publications (as the Rust client's
-//! [`Subscription`](wslink_client::Subscription) does, surviving reconnects) and queues
+//! `Subscription` does, surviving reconnects) and queues
 //! each on the client's callback thread. Unsubscribing switches the subscription off
 //! under a lock that every delivery takes, so once [`wslink_unsubscribe`] returns, its
 //! callback never runs again.
@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use tokio::task::AbortHandle;
 
 use crate::boundary::{c_str, guard, put, status};
-use crate::callbacks::{Queue, UserData};
+use crate::callbacks::{ThreadTag, UserData};
 use crate::client::{borrow, wslink_client};
 use crate::error::{wslink_error, wslink_status, Failure};
 use crate::value::wslink_value;
@@ -28,7 +28,9 @@ pub type wslink_publication_fn =
 pub struct wslink_subscription {
     shared: Arc<Shared>,
     task: AbortHandle,
-    queue: Queue,
+    /// The client's callback thread (not a queue: a subscription outliving its client
+    /// must not keep that thread alive).
+    callbacks: ThreadTag,
 }
 
 #[derive(Debug)]
@@ -107,7 +109,7 @@ pub unsafe extern "C" fn wslink_subscribe(
         let made = Box::new(wslink_subscription {
             shared,
             task: task.abort_handle(),
-            queue,
+            callbacks: queue.tag(),
         });
         // SAFETY: non-null (checked above) and writable, by the contract above.
         unsafe { put(subscription, Box::into_raw(made), "subscription") }
@@ -132,7 +134,7 @@ pub unsafe extern "C" fn wslink_unsubscribe(subscription: *mut wslink_subscripti
     let subscription = unsafe { Box::from_raw(subscription) };
     guard((), move || {
         subscription.shared.active.store(false, Ordering::Release);
-        if !subscription.queue.is_current() {
+        if !subscription.callbacks.is_current() {
             // Wait for a callback running now; later ones see `active` false.
             drop(subscription.shared.running.lock());
         }
