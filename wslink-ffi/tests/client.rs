@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use wslink_ffi::*;
 use wslink_server::{Server, ServerHandle};
-use wslink_transport_ws::{HttpOptions, WsListener};
+use wslink_transport_ws::{HttpOptions, TlsConfig, WsListener};
 
 const SECRET: &str = "ffi-secret";
 const WAIT: Duration = Duration::from_secs(20);
@@ -23,16 +23,18 @@ struct TestServer {
 }
 
 fn serve() -> TestServer {
+    serve_with(HttpOptions::default(), "ws")
+}
+
+fn serve_with(http: HttpOptions, scheme: &str) -> TestServer {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
     let (handle, url) = runtime.block_on(async {
-        let listener = WsListener::bind("127.0.0.1:0", HttpOptions::default())
-            .await
-            .unwrap();
-        let url = format!("ws://{}/ws", listener.local_addr());
+        let listener = WsListener::bind("127.0.0.1:0", http).await.unwrap();
+        let url = format!("{scheme}://{}/ws", listener.local_addr());
         let server = Server::builder()
             .secret(SECRET)
             .router(wslink_test_protocol::router())
@@ -522,4 +524,47 @@ fn closing_fails_later_calls_and_is_harmless_twice() {
         wslink_status::WSLINK_ERROR_DISCONNECTED
     );
     free(client);
+}
+
+#[test]
+fn wss_with_a_trusted_self_signed_certificate() {
+    let (tls, pem) = TlsConfig::self_signed(&["127.0.0.1".to_owned()]).unwrap();
+    let server = serve_with(
+        HttpOptions {
+            tls: Some(tls),
+            ..HttpOptions::default()
+        },
+        "wss",
+    );
+    let path = std::env::temp_dir().join(format!("wslink-ffi-{}.pem", std::process::id()));
+    std::fs::write(&path, pem).unwrap();
+    let path = CString::new(path.to_str().unwrap()).unwrap();
+
+    // Not trusted: the TLS handshake fails.
+    let (status, _, message) = connect(&server.url, options(SECRET, |_| {})).unwrap_err();
+    assert_eq!(status, wslink_status::WSLINK_ERROR_TRANSPORT, "{message}");
+
+    let trusting = options(SECRET, |o| {
+        // SAFETY: live options and a NUL-terminated path.
+        let status = unsafe { wslink_options_trust_pem_file(o, path.as_ptr(), null_mut()) };
+        assert_eq!(status, wslink_status::WSLINK_OK);
+    });
+    let client = connect(&server.url, trusting).unwrap();
+    let got = call(client, "test.echo", vec![string("over TLS")]).unwrap();
+    assert_eq!(string_of(got), "over TLS");
+    // SAFETY: owned, freed once.
+    unsafe { wslink_value_free(got) };
+    free(client);
+
+    let missing = options(SECRET, |o| {
+        let mut error = null_mut();
+        // SAFETY: live options, a NUL-terminated path, an out-pointer to a local.
+        let status =
+            unsafe { wslink_options_trust_pem_file(o, c"/no/such.pem".as_ptr(), &mut error) };
+        assert_eq!(status, wslink_status::WSLINK_ERROR_INVALID_ARGUMENT);
+        assert!(take_error(error).2.contains("/no/such.pem"));
+    });
+    // SAFETY: options from wslink_options_new, freed once.
+    unsafe { wslink_options_free(missing) };
+    let _ = std::fs::remove_file(path.to_str().unwrap());
 }
