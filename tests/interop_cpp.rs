@@ -60,7 +60,10 @@ fn programs() -> &'static Path {
             Duration::from_secs(1200),
             "cargo build -p wslink-ffi",
         );
-        let out = root.join("target/interop-cpp");
+        // Where cargo put the library: its target folder, as this test binary's cargo has it.
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map_or_else(|| root.join("target"), |t| root.join(t));
+        let out = target.join("interop-cpp");
         let mut configure = StdCommand::new("cmake");
         configure
             .arg("-S")
@@ -69,7 +72,7 @@ fn programs() -> &'static Path {
             .arg(&out)
             .arg(format!(
                 "-DWSLINK_FFI_LIB_DIR={}",
-                root.join("target/debug").display()
+                target.join("debug").display()
             ))
             .arg("-DCMAKE_BUILD_TYPE=Debug")
             .arg("-DCMAKE_CXX_COMPILER=g++")
