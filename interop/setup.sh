@@ -6,6 +6,8 @@
 #   interop/node/         npm wslink 2.5.0 (as "wslink2") and 1.12.4 (as "wslink1"),
 #                         ws, playwright-core (no browser download)
 #   /usr/bin/chromium     Debian chromium, only with --browser (or INTEROP_BROWSER=1)
+#   g++, cmake, valgrind, nlohmann-json3-dev   Debian packages for the C and C++ programs
+#                         of examples/cpp (tests/interop_cpp.rs)
 #
 # Idempotent: a second run only checks what is there. Any missing peer is an error.
 set -euo pipefail
@@ -18,7 +20,7 @@ WANT_BROWSER="${INTEROP_BROWSER:-0}"
 for arg in "$@"; do
   case "$arg" in
     --browser) WANT_BROWSER=1 ;;
-    -h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "setup.sh: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -84,6 +86,25 @@ else
     (cd "$HERE/node" && npm install --no-audit --no-fund --loglevel=error) || die "npm install failed"
   fi
   node_ok || die "node packages missing or at the wrong version after install"
+fi
+
+# --- C and C++ toolchain (examples/cpp, tests/interop_cpp.rs) ---------------------
+cpp_ok() {
+  command -v g++ >/dev/null && command -v gcc >/dev/null && command -v cmake >/dev/null &&
+    command -v valgrind >/dev/null && [ -f /usr/include/nlohmann/json.hpp ]
+}
+if cpp_ok; then
+  echo "setup.sh: g++, cmake, valgrind and nlohmann-json present"
+else
+  echo "setup.sh: installing g++, cmake, valgrind and nlohmann-json3-dev"
+  command -v apt-get >/dev/null || die "apt-get not found; install g++ cmake valgrind nlohmann-json3-dev by hand"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo -n"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q </dev/null || die "apt-get update failed"
+  $SUDO apt-get install -y -q --no-install-recommends g++ gcc cmake make valgrind nlohmann-json3-dev </dev/null ||
+    die "apt-get install of the C++ toolchain failed"
+  cpp_ok || die "g++, cmake, valgrind or nlohmann-json missing after install"
 fi
 
 # --- Chromium (browser tests only) ----------------------------------------------
