@@ -53,6 +53,20 @@ impl Entry {
     }
 }
 
+impl State {
+    /// Puts a publication in the queue, or behind the holds; `true` if it went in the
+    /// queue (the writer has something to write).
+    fn queue_publication(&mut self, encoded: &Encoded) -> bool {
+        if self.holds > 0 {
+            self.held.push_back(encoded.clone());
+            false
+        } else {
+            self.queue.push_back(Entry::Publication(encoded.clone()));
+            true
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct State {
     queue: VecDeque<Entry>,
@@ -129,24 +143,27 @@ impl Outbox {
         }
     }
 
-    fn try_push_publication(&self, encoded: &Encoded, policy: SlowClientPolicy) -> Option<Offer> {
+    /// Queues (or holds) a publication if the policy lets it in now. The flag says
+    /// whether the writer has something new to write: not when the publication is held
+    /// behind a handler's poll (its release wakes the writer), so that a handler
+    /// publishing in a loop does not wake the writer for nothing each time.
+    fn try_push_publication(
+        &self,
+        encoded: &Encoded,
+        policy: SlowClientPolicy,
+    ) -> Option<(Offer, bool)> {
         let mut state = self.lock();
         if state.close.is_some() {
-            return Some(Offer::Closed);
+            return Some((Offer::Closed, false));
         }
         if state.publications < self.capacity {
             state.publications += 1;
-            if state.holds > 0 {
-                state.held.push_back(encoded.clone());
-            } else {
-                state.queue.push_back(Entry::Publication(encoded.clone()));
-            }
-            return Some(Offer::Queued);
+            return Some((Offer::Queued, state.queue_publication(encoded)));
         }
         match policy {
-            SlowClientPolicy::Wait(_) if state.stalled => Some(Offer::Dropped),
+            SlowClientPolicy::Wait(_) if state.stalled => Some((Offer::Dropped, false)),
             SlowClientPolicy::Wait(_) => None,
-            SlowClientPolicy::Disconnect => Some(Offer::Disconnect),
+            SlowClientPolicy::Disconnect => Some((Offer::Disconnect, false)),
             SlowClientPolicy::DropOldest => {
                 let oldest = state
                     .queue
@@ -160,12 +177,7 @@ impl Outbox {
                         state.held.pop_front();
                     }
                 }
-                if state.holds > 0 {
-                    state.held.push_back(encoded.clone());
-                } else {
-                    state.queue.push_back(Entry::Publication(encoded.clone()));
-                }
-                Some(Offer::ReplacedOldest)
+                Some((Offer::ReplacedOldest, state.queue_publication(encoded)))
             }
         }
     }
@@ -173,8 +185,8 @@ impl Outbox {
     /// Offers a publication without waiting: `None` when the policy says to wait for room
     /// (then use [`Outbox::push_publication`]).
     pub(crate) fn offer_now(&self, encoded: &Encoded, policy: SlowClientPolicy) -> Option<Offer> {
-        let offer = self.try_push_publication(encoded, policy)?;
-        if matches!(offer, Offer::Queued | Offer::ReplacedOldest) {
+        let (offer, wake) = self.try_push_publication(encoded, policy)?;
+        if wake {
             self.readable.notify_one();
         }
         Some(offer)
@@ -192,8 +204,8 @@ impl Outbox {
         };
         loop {
             let writable = self.writable.notified();
-            if let Some(offer) = self.try_push_publication(encoded, policy) {
-                if matches!(offer, Offer::Queued | Offer::ReplacedOldest) {
+            if let Some((offer, wake)) = self.try_push_publication(encoded, policy) {
+                if wake {
                     self.readable.notify_one();
                 }
                 return offer;
