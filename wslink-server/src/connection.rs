@@ -35,6 +35,8 @@ pub(crate) struct Shared {
     pub(crate) codecs: Codecs,
     pub(crate) service: BoxCallService,
     pub(crate) hub: Arc<Hub>,
+    /// Publishing for handlers: the hub itself, or the node of a cluster around it.
+    pub(crate) pubsub: Arc<dyn PubSub>,
     pub(crate) config: ServerConfig,
     pub(crate) shutdown: watch::Receiver<bool>,
     /// Discarded inbound frames over all connections.
@@ -77,7 +79,7 @@ async fn serve<T: Transport>(shared: Arc<Shared>, transport: T, session: Arc<Ses
     // Created by the first frame, which tells the generation.
     let mut decoder: Option<Box<dyn Decoder>> = None;
     let in_flight = Arc::new(Semaphore::new(shared.config.max_in_flight.max(1)));
-    let pubsub: Arc<dyn PubSub> = shared.hub.clone();
+    let pubsub = shared.pubsub.clone();
     let mut shutdown = shared.shutdown.clone();
     let mut writer_done = false;
     let discarded = InboundStats::default();
