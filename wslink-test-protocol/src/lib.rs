@@ -11,6 +11,8 @@
 //! | `test.bytes` | `n` | `n` bytes, byte `i` = `i % 256` |
 //! | `test.byte_len` | `blob` | `{len, first, last, pattern}` |
 //! | `test.publish` | `topic`, `count`, `size` = 0 | publishes `{seq, pad}` `count` times, returns `count` |
+//! | `test.publish_to` | `client`, `topic`, `count` | publishes `{seq, pad: ""}` `count` times to that client only (wherever it is connected, on a cluster), returns `count` |
+//! | `test.whoami` | — | the caller's client id |
 //! | `test.sleep` | `ms` | waits without blocking other calls, returns `ms` |
 //! | `test.version` | — | `{implementation, version}` |
 //!
@@ -34,7 +36,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use wslink_core::{map, Map, RpcError, Value};
+use wslink_core::{map, ClientId, Map, RpcError, Target, Value};
 use wslink_server::{Args, Context, Kwargs, Router};
 
 /// The largest `test.bytes` answer (1 GiB).
@@ -166,6 +168,20 @@ pub fn router() -> Router {
                 Ok(count)
             },
         )
+        .rpc(
+            "test.publish_to",
+            |ctx: Context, client: String, topic: String, count: u64| async move {
+                let target = Target::Client(ClientId::from_wire(client));
+                for seq in 0..count {
+                    let data = map! { "seq" => seq, "pad" => "" };
+                    ctx.publish_to(&topic, data, target.clone()).await?;
+                }
+                Ok(count)
+            },
+        )
+        .rpc("test.whoami", |ctx: Context| async move {
+            Ok(ctx.client_id().as_str().to_owned())
+        })
         .rpc("test.sleep", |ms: u64| async move {
             tokio::time::sleep(Duration::from_millis(ms)).await;
             Ok(ms)
