@@ -27,6 +27,8 @@ cargo bench -p wslink-codec-msgpack -p wslink-core -p wslink-server \
 cargo bench --features cli --bench round_trips
 cargo run --release -p wslink-bench -- --quick --compare --also-backend fastwebsockets \
   --json target/bench-quick.json --chart target/bench-quick.svg
+# Across two nodes on each broker (it starts its own nats-server and redis-server).
+cargo run --release -p wslink-bench -- cluster --quick
 
 # A short, bounded fuzz run of every decoder that reads network bytes.
 scripts/fuzz.sh "${FUZZ_SECONDS:-15}"

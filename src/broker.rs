@@ -18,13 +18,14 @@ impl BrokerUrl {
         &self.0
     }
 
-    /// Adds the backend for this broker to `builder`, under `namespace` (already
-    /// checked by [`parse_namespace`]).
-    pub(crate) fn apply(&self, builder: ServerBuilder, namespace: &str) -> ServerBuilder {
+    /// Adds the backend for this broker to `builder`, under `namespace` (a namespace
+    /// that is not dot-separated words is logged and the server stays a single node).
+    pub fn apply(&self, builder: ServerBuilder, namespace: &str) -> ServerBuilder {
         match backend(&self.0, namespace) {
             Ok(backend) => builder.pubsub(backend),
             Err(e) => {
-                // Checked when parsed: only a namespace not checked could land here.
+                // The URL was checked when parsed: only a namespace not checked by
+                // `--pubsub-namespace`'s parser can land here.
                 tracing::error!(error = %e, "--pubsub: serving as a single node");
                 builder
             }
