@@ -6,6 +6,7 @@
 
 mod common;
 
+use std::str::FromStr;
 use std::time::Duration;
 
 use common::child::ChildServer;
@@ -138,6 +139,52 @@ async fn broker_down_at_start(kind: Kind) {
     );
 }
 
+/// A subscribers-only topic: the broker sends it to a node only while one of its
+/// connections subscribes (seen in the broker's own list of subscriptions), and the
+/// subscriber gets it. (Who else gets it is the delivery rule, in `tests/cluster.rs`.)
+async fn subscribers_only_topics_reach_only_subscribed_nodes(kind: Kind) {
+    let broker = Broker::start(kind).await;
+    let ns = namespace("private");
+    let flags = [
+        "--pubsub",
+        &broker.url(),
+        "--pubsub-namespace",
+        &ns,
+        "--subscribers-only",
+        "private.*",
+    ];
+    let a = ChildServer::start(&flags).await;
+    let b = ChildServer::start(&flags).await;
+    let (on_a, on_b) = (client(&a).await, client(&b).await);
+    let mut probe = on_b.subscribe("cluster.probe").unwrap();
+    wait_linked(&on_a, &mut probe, LINK).await;
+    let private = format!("{ns}.s.");
+    assert_eq!(broker.subscriptions(&private).await, Vec::<String>::new());
+
+    let mut sub = on_b.subscribe("private.news").unwrap();
+    let wanted = vec![format!("{ns}.s.private.news")];
+    let listening = async {
+        while broker.subscriptions(&private).await != wanted {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(LINK, listening)
+        .await
+        .expect("node B subscribes to the topic's channel at the broker");
+    publish(&on_a, "private.news", 50).await;
+    expect_seqs(&mut sub, 50, QUIET).await;
+
+    drop(sub);
+    let gone = async {
+        while !broker.subscriptions(&private).await.is_empty() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(LINK, gone)
+        .await
+        .expect("node B leaves the channel once nobody subscribes");
+}
+
 /// Three nodes on a fresh broker, linked (C's client hears A).
 async fn three_nodes(
     kind: Kind,
@@ -198,6 +245,83 @@ async fn dead_node_takes_only_its_own_clients(kind: Kind) {
     expect_seqs(&mut sub_b, 200, QUIET).await;
 }
 
+/// The two-node chat: two chat servers (the chat example's methods and page) on one
+/// broker, and two Chromium browsers, each on a different node, chatting.
+async fn two_browsers_chat_across_nodes(kind: Kind) {
+    use common::peers::{repo, require, serve_ws};
+    require("/usr/bin/chromium".into(), "Debian chromium");
+    let www = repo().join("examples/chat/www");
+    require(
+        www.join("node_modules/wslink2/dist/wslink.js"),
+        "the chat page's npm wslink client",
+    );
+    let broker = Broker::start(kind).await;
+    let mut pages = Vec::new();
+    let mut servers = Vec::new();
+    for name in ["Node A", "Node B"] {
+        let options = wslink::ws::HttpOptions {
+            content: Some(www.clone()),
+            ..Default::default()
+        };
+        let builder = wslink::cli::BrokerUrl::from_str(&broker.url())
+            .unwrap()
+            .apply(
+                wslink::server::Server::builder().router(wslink_test_protocol::chat::router(name)),
+                &namespace("chat"),
+            );
+        let (handle, ws_url) = serve_ws(builder, options).await;
+        servers.push((handle, ws_url.clone()));
+        pages.push(ws_url.replace("ws://", "http://").replace("/ws", "/"));
+    }
+    // The browsers say one line each: wait until the nodes have joined the broker.
+    let watcher = {
+        let transport = wslink::ws::connect(&servers[1].1).await.unwrap();
+        wslink::client::Client::connect(transport, common::SECRET)
+            .await
+            .unwrap()
+    };
+    let mut probe = watcher.subscribe("cluster.probe").unwrap();
+    let linked = async {
+        loop {
+            servers[0].0.publish("cluster.probe", 1).await.unwrap();
+            let arrived = tokio::time::timeout(Duration::from_millis(100), probe.recv()).await;
+            if arrived.is_ok() {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(LINK, linked)
+        .await
+        .expect("the chat servers link through the broker");
+    let dir = repo().join("target/interop-logs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let shots = [
+        dir.join(format!("chat-cluster-{kind:?}-a.png")),
+        dir.join(format!("chat-cluster-{kind:?}-b.png")),
+    ];
+    let (ok, output) = node_script(
+        "chat_cluster_browser.js",
+        &[
+            &pages[0],
+            &pages[1],
+            shots[0].to_str().unwrap(),
+            shots[1].to_str().unwrap(),
+        ],
+        Duration::from_secs(120),
+    )
+    .await;
+    println!("{output}");
+    assert!(ok, "the two-node chat failed:\n{output}");
+    assert!(
+        output.contains("browser B got: Node A: hello from browser A"),
+        "{output}"
+    );
+    assert!(
+        output.contains("browser A got: Node B: hello from browser B"),
+        "{output}"
+    );
+}
+
 async fn signal(node: &ChildServer, sig: &str) {
     let status = tokio::process::Command::new("kill")
         .args([sig, &node.pid().to_string()])
@@ -240,6 +364,16 @@ macro_rules! cases {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn stopped_node_does_not_stall_the_others() {
                 super::stopped_node_does_not_stall_the_others($kind).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn subscribers_only_topics_reach_only_subscribed_nodes() {
+                super::subscribers_only_topics_reach_only_subscribed_nodes($kind).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn two_browsers_chat_across_nodes() {
+                super::two_browsers_chat_across_nodes($kind).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

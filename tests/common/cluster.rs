@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
 use wslink::client::{Client, Subscription};
 use wslink::Value;
@@ -25,6 +26,8 @@ pub enum Kind {
 pub struct Broker {
     kind: Kind,
     port: u16,
+    /// NATS: the HTTP monitoring port (`/connz`).
+    monitor: Option<u16>,
     child: Option<Child>,
 }
 
@@ -39,9 +42,11 @@ impl Broker {
     /// A broker of `kind` on a free port, not started yet (nothing listens there).
     pub fn stopped(kind: Kind) -> Broker {
         let port = free_port();
+        let monitor = (kind == Kind::Nats).then(free_port);
         Broker {
             kind,
             port,
+            monitor,
             child: None,
         }
     }
@@ -68,7 +73,8 @@ impl Broker {
         let mut command = match self.kind {
             Kind::Nats => {
                 let mut c = Command::new(require("/usr/sbin/nats-server"));
-                c.args(["-a", "127.0.0.1", "-p", &port]);
+                let monitor = self.monitor.unwrap().to_string();
+                c.args(["-a", "127.0.0.1", "-p", &port, "-m", &monitor]);
                 c
             }
             Kind::Redis => {
@@ -182,4 +188,59 @@ pub async fn expect_seqs(sub: &mut Subscription, count: u64, quiet: Duration) {
 /// channel either.
 pub fn namespace(test: &str) -> String {
     format!("t{}_{test}", std::process::id())
+}
+
+impl Broker {
+    /// The channels (NATS subjects, Redis channels and patterns) under `prefix` that
+    /// some connection of the broker subscribes to, as the broker itself reports them.
+    pub async fn subscriptions(&self, prefix: &str) -> Vec<String> {
+        let mut found = match self.kind {
+            Kind::Nats => self.nats_subscriptions().await,
+            Kind::Redis => self.redis_subscriptions().await,
+        };
+        found.retain(|s| s.starts_with(prefix));
+        found.sort();
+        found.dedup();
+        found
+    }
+
+    async fn nats_subscriptions(&self) -> Vec<String> {
+        let monitor = self.monitor.expect("a NATS broker has a monitoring port");
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", monitor))
+            .await
+            .expect("the monitoring port answers");
+        let request = "GET /connz?subs=1 HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut body = String::new();
+        stream.read_to_string(&mut body).await.unwrap();
+        let json = &body[body.find("\r\n\r\n").expect("an HTTP answer") + 4..];
+        let connz: serde_json::Value = serde_json::from_str(json).expect("connz is JSON");
+        connz["connections"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|c| {
+                c["subscriptions_list"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .filter_map(|s| s.as_str().map(str::to_owned))
+            .collect()
+    }
+
+    /// Redis lists subscribed channels (`PUBSUB CHANNELS`), not patterns.
+    async fn redis_subscriptions(&self) -> Vec<String> {
+        let port = self.port.to_string();
+        let out = Command::new("redis-cli")
+            .args(["-h", "127.0.0.1", "-p", &port, "PUBSUB", "CHANNELS"])
+            .output()
+            .await
+            .expect("redis-cli runs (Debian redis-tools, installed with redis-server)");
+        assert!(out.status.success(), "redis-cli PUBSUB CHANNELS");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
 }

@@ -279,7 +279,7 @@ impl ServerBuilder {
         let mut hooks = self.subscriber_hooks;
         // A backend listens to the topics this node's connections subscribe to.
         let cluster = self.backend.map(|backend| {
-            let (hook, interest) = crate::cluster::interest_hook();
+            let (hook, interest) = crate::cluster::interest_hook(&self.subscribers_only);
             hooks.push(hook);
             (backend, interest)
         });

@@ -66,7 +66,8 @@ impl Incoming {
     }
 
     /// The topics (as subscribed: `a.b`, `a.*`) that connections of this node hold
-    /// server-side subscriptions on; listen to their [`Channels::interest`] channels.
+    /// server-side subscriptions on, among those that may carry subscribers-only
+    /// publications; listen to their [`Channels::interest`] channels.
     ///
     /// [`Channels::interest`]: super::Channels::interest
     pub fn interest(&self) -> watch::Receiver<BTreeSet<String>> {

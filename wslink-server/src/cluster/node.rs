@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use tokio::sync::{mpsc, watch};
 use tracing::Instrument;
 use wslink_core::id::is_valid_topic;
-use wslink_core::{ClientId, PubSub, PublishError, Target, Value};
+use wslink_core::{ClientId, PubSub, PublishError, Target, TopicPattern, Value};
 
 use super::packet::{Outgoing, Packet, PacketKind};
 use super::{wire, Backend, ClusterLimits, Incoming};
@@ -66,10 +66,20 @@ impl Pending {
     }
 }
 
-/// Keeps the set of subscribed topics (as written) that a backend listens to.
-pub(crate) fn interest_hook() -> (SubscriberHook, watch::Receiver<BTreeSet<String>>) {
+/// Keeps the set of subscribed topics (as written) that may carry subscribers-only
+/// publications: the channels a backend listens to beyond the broadcast ones.
+pub(crate) fn interest_hook(
+    subscribers_only: &[TopicPattern],
+) -> (SubscriberHook, watch::Receiver<BTreeSet<String>>) {
     let (tx, rx) = watch::channel(BTreeSet::new());
+    let only = subscribers_only.to_vec();
     let hook = move |event: &SubscriberEvent| {
+        let (SubscriberEvent::First(topic) | SubscriberEvent::Last(topic)) = event;
+        let relevant = TopicPattern::parse(topic)
+            .is_some_and(|subscribed| only.iter().any(|p| overlaps(p, &subscribed)));
+        if !relevant {
+            return;
+        }
         tx.send_modify(|topics| match event {
             SubscriberEvent::First(t) => {
                 topics.insert(t.clone());
@@ -80,6 +90,17 @@ pub(crate) fn interest_hook() -> (SubscriberHook, watch::Receiver<BTreeSet<Strin
         });
     };
     (Arc::new(hook), rx)
+}
+
+/// `true` if some topic falls under both patterns.
+fn overlaps(a: &TopicPattern, b: &TopicPattern) -> bool {
+    match (a, b) {
+        (TopicPattern::Exact(x), TopicPattern::Exact(y)) => x == y,
+        (TopicPattern::Exact(t), p) | (p, TopicPattern::Exact(t)) => p.covers(t),
+        (TopicPattern::Prefix(x), TopicPattern::Prefix(y)) => {
+            x.starts_with(y.as_str()) || y.starts_with(x.as_str())
+        }
+    }
 }
 
 impl ClusterPubSub {
@@ -188,5 +209,38 @@ impl PubSub for ClusterPubSub {
             self.forward(packet).await;
         }
         Ok(queued)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> TopicPattern {
+        TopicPattern::parse(s).unwrap()
+    }
+
+    #[test]
+    fn patterns_overlap_when_a_topic_falls_under_both() {
+        assert!(overlaps(&p("a.b"), &p("a.b")));
+        assert!(!overlaps(&p("a.b"), &p("a.c")));
+        assert!(overlaps(&p("a.*"), &p("a.b.c")));
+        assert!(overlaps(&p("a.b.c"), &p("a.*")));
+        assert!(!overlaps(&p("a.*"), &p("a")));
+        assert!(overlaps(&p("a.*"), &p("a.b.*")));
+        assert!(overlaps(&p("a.b.*"), &p("a.*")));
+        assert!(!overlaps(&p("a.*"), &p("ab.*")));
+    }
+
+    #[test]
+    fn only_subscriptions_near_subscribers_only_topics_are_interest() {
+        let (hook, rx) = interest_hook(&[p("private.*")]);
+        for topic in ["news", "private.x", "private.*", "privately"] {
+            hook(&SubscriberEvent::First(topic.into()));
+        }
+        let want: BTreeSet<String> = ["private.*", "private.x"].map(String::from).into();
+        assert_eq!(*rx.borrow(), want);
+        hook(&SubscriberEvent::Last("private.x".into()));
+        assert_eq!(*rx.borrow(), BTreeSet::from(["private.*".to_owned()]));
     }
 }
