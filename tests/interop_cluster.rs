@@ -220,14 +220,13 @@ async fn stopped_node_does_not_stall_the_others(kind: Kind) {
     // Node C stops reading anything (SIGSTOP): the slowest node there can be.
     signal(&nodes[2], "-STOP").await;
     let n = 20_000u64;
-    let published = call(
-        on_b,
-        "test.publish",
-        vec![topic.into(), n.into(), 1000.into()],
-    )
-    .await;
+    let args = vec![topic.into(), n.into(), 1000.into()];
+    // Received while they are published: more than a client subscription buffers.
+    let (published, ()) = tokio::join!(
+        call(on_b, "test.publish", args),
+        expect_seqs(&mut sub_a, n, QUIET)
+    );
     assert_eq!(published, Value::from(n));
-    expect_seqs(&mut sub_a, n, QUIET).await;
     signal(&nodes[2], "-CONT").await;
 }
 
