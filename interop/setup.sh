@@ -8,6 +8,8 @@
 #   /usr/bin/chromium     Debian chromium, only with --browser (or INTEROP_BROWSER=1)
 #   g++, cmake, valgrind, nlohmann-json3-dev   Debian packages for the C and C++ programs
 #                         of examples/cpp (tests/interop_cpp.rs)
+#   nats-server, redis-server   Debian's brokers, for the cluster tests (never started here:
+#                         the tests start their own on free loopback ports)
 #
 # Idempotent: a second run only checks what is there. Any missing peer is an error.
 set -euo pipefail
@@ -106,6 +108,26 @@ else
     die "apt-get install of the C++ toolchain failed"
   cpp_ok || die "g++, cmake, valgrind or nlohmann-json missing after install"
 fi
+# --- Brokers (cluster tests) ---------------------------------------------------------
+apt_install() { # packages...
+  command -v apt-get >/dev/null || die "apt-get not found; install $* by hand"
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo -n"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -q </dev/null || die "apt-get update failed"
+  $sudo apt-get install -y -q --no-install-recommends "$@" </dev/null ||
+    die "apt-get install $* failed"
+}
+BROKERS=()
+[ -x /usr/sbin/nats-server ] || BROKERS+=(nats-server)
+[ -x /usr/bin/redis-server ] || BROKERS+=(redis-server)
+if [ "${#BROKERS[@]}" -gt 0 ]; then
+  echo "setup.sh: installing Debian ${BROKERS[*]}"
+  apt_install "${BROKERS[@]}"
+fi
+[ -x /usr/sbin/nats-server ] || die "/usr/sbin/nats-server missing after install"
+[ -x /usr/bin/redis-server ] || die "/usr/bin/redis-server missing after install"
+echo "setup.sh: brokers present ($(/usr/sbin/nats-server --version), $(/usr/bin/redis-server --version | cut -d' ' -f1-3))"
 
 # --- Chromium (browser tests only) ----------------------------------------------
 if [ "$WANT_BROWSER" = "1" ]; then
@@ -113,13 +135,7 @@ if [ "$WANT_BROWSER" = "1" ]; then
     echo "setup.sh: chromium present"
   else
     echo "setup.sh: installing Debian chromium"
-    command -v apt-get >/dev/null || die "apt-get not found; install chromium by hand"
-    SUDO=""
-    [ "$(id -u)" = 0 ] || SUDO="sudo -n"
-    export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get update -q </dev/null || die "apt-get update failed"
-    $SUDO apt-get install -y -q --no-install-recommends chromium </dev/null ||
-      die "apt-get install chromium failed"
+    apt_install chromium
     [ -x /usr/bin/chromium ] || die "/usr/bin/chromium missing after install"
   fi
 fi

@@ -30,6 +30,8 @@ cargo bench --features cli --bench round_trips
 cargo bench --features interop --bench remote_view -- --quick
 cargo run --release -p wslink-bench -- --quick --compare --also-backend fastwebsockets \
   --json target/bench-quick.json --chart target/bench-quick.svg
+# Across two nodes on each broker (it starts its own nats-server and redis-server).
+cargo run --release -p wslink-bench -- cluster --quick
 
 # A short, bounded fuzz run of every decoder that reads network bytes.
 scripts/fuzz.sh "${FUZZ_SECONDS:-15}"

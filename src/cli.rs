@@ -48,6 +48,8 @@ use wslink_core::Generation;
 use wslink_server::{ServerBuilder, ServerHandle};
 use wslink_transport_ws::{HttpOptions, TlsConfig, WsListener};
 
+pub use crate::broker::BrokerUrl;
+
 /// Which wire generations a server speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Wire {
@@ -213,6 +215,23 @@ pub struct ServerArgs {
     /// offer permessage-deflate, so compression is always off.
     #[arg(long = "no-ws-compress")]
     pub no_ws_compress: bool,
+
+    /// Share publications with the other nodes of the application through a broker:
+    /// `nats://HOST:PORT` (feature `nats`) or `redis://HOST:PORT` (feature `redis`). The
+    /// server starts even while the broker is down, and keeps retrying.
+    #[arg(long = "pubsub", env = "WSLINK_PUBSUB", value_name = "URL")]
+    pub pubsub: Option<BrokerUrl>,
+
+    /// The prefix of this application's subjects/channels on the `--pubsub` broker, so
+    /// that several applications can share one broker (dot-separated words).
+    #[arg(
+        long = "pubsub-namespace",
+        env = "WSLINK_PUBSUB_NAMESPACE",
+        default_value = "wslink",
+        value_name = "NS",
+        value_parser = crate::broker::parse_namespace
+    )]
+    pub pubsub_namespace: String,
 }
 
 impl ServerArgs {
@@ -335,6 +354,10 @@ impl ServerArgs {
             self.max_message,
             self.debug,
         );
+        let builder = match &self.pubsub {
+            Some(url) => url.apply(builder, &self.pubsub_namespace),
+            None => builder,
+        };
         builder.secret(self.auth_key.as_str()).configure(move |c| {
             c.idle_timeout = (timeout > 0).then(|| Duration::from_secs(timeout));
             c.max_frame_size = max_frame;

@@ -13,6 +13,8 @@
 //! | `macros` | yes | [`protocol`]: `#[wslink::protocol]`, a server's methods and a typed client from one `impl` block |
 //! | `cli` | no | `cli`: the reference server's flags, and the `wslink`, `wslink-relay` and `wslink-test-server` commands (clap, tracing-subscriber, `--ssl adhoc` certificates) |
 //! | `interop` | no | nothing in the library: turns on the tests against the real peers (`interop/setup.sh`) |
+//! | `nats` | no | [`nats`]: publications across server nodes through NATS, and `--pubsub nats://…` in `cli` servers |
+//! | `redis` | no | [`redis`]: the same through Redis pub/sub, and `--pubsub redis://…` |
 //! | `fastwebsockets` | no | a second server-side WebSocket implementation for [`ws`], picked with `HttpOptions::backend` |
 //!
 //! The message model and the traits ([`Value`], [`Codec`], [`Transport`], …) are always
@@ -68,5 +70,17 @@ pub use wslink_transport_ws as ws;
 #[cfg(feature = "macros")]
 pub use wslink_macros::protocol;
 
+/// Publications across server nodes through NATS (feature `nats`); see
+/// [`server::cluster`].
+#[cfg(feature = "nats")]
+pub use wslink_pubsub_nats as nats;
+
+/// Publications across server nodes through Redis pub/sub (feature `redis`); see
+/// [`server::cluster`].
+#[cfg(feature = "redis")]
+pub use wslink_pubsub_redis as redis;
+
+#[cfg(feature = "cli")]
+mod broker;
 #[cfg(feature = "cli")]
 pub mod cli;

@@ -99,6 +99,12 @@ class TestProtocol(LinkProtocol):
             self.publish(topic, {"seq": i, "pad": pad})
         return count
 
+    @register("test.publish_to")
+    def publish_to(self, client, topic, count):
+        for i in range(int(count)):
+            self.publish(topic, {"seq": i, "pad": ""}, client_id=client)
+        return count
+
     @register("test.sleep")
     async def sleep(self, ms):
         # asyncio.sleep yields to the loop: other connections keep being served.

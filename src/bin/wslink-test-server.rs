@@ -27,13 +27,21 @@ struct Cli {
     /// client, in milliseconds (the server's default policy when not given).
     #[arg(long = "slow-client-wait-ms")]
     slow_client_wait_ms: Option<u64>,
+    /// Publications on this topic (or `prefix.*`) reach only its subscribers
+    /// (`wslink.subscribe`); repeatable.
+    #[arg(long = "subscribers-only", value_name = "TOPIC")]
+    subscribers_only: Vec<String>,
 }
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let cli = Cli::parse();
     let (capacity, wait) = (cli.outbox_capacity, cli.slow_client_wait_ms);
-    let server = Server::builder()
+    let mut server = Server::builder();
+    for topic in &cli.subscribers_only {
+        server = server.subscribers_only(topic);
+    }
+    let server = server
         .protocol(test_protocol::TestProtocol)
         .protocol(test_protocol::chat::Chat::new("Rust server"))
         .configure(move |c| {

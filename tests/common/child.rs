@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -14,6 +15,8 @@ pub struct ChildServer {
     child: Child,
     /// Its `ws://…/ws` URL.
     pub url: String,
+    /// What it wrote on stderr (its logs) so far.
+    pub stderr: Arc<Mutex<String>>,
 }
 
 /// A process's resident memory, in bytes.
@@ -34,10 +37,23 @@ impl ChildServer {
             .args(["--timeout", "0"])
             .args(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .expect("spawn wslink-test-server");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut err_lines = BufReader::new(child.stderr.take().expect("piped stderr")).lines();
+        let logs = stderr.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = err_lines.next_line().await {
+                let mut logs = logs.lock().unwrap();
+                // Bounded: the start of a long run is what the tests look at.
+                if logs.len() < 1 << 20 {
+                    logs.push_str(&line);
+                    logs.push('\n');
+                }
+            }
+        });
         let stdout = child.stdout.take().expect("piped stdout");
         let mut lines = BufReader::new(stdout).lines();
         let ready = async {
@@ -53,7 +69,22 @@ impl ChildServer {
             .expect("wslink-test-server starts in time");
         // Keep draining its output so it never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        ChildServer { child, url }
+        ChildServer { child, url, stderr }
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("the server is running")
+    }
+
+    /// Its logs so far.
+    pub fn logs(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Kills it and waits for it to be gone.
+    pub async fn kill(&mut self) {
+        let _ = self.child.kill().await;
     }
 
     /// The server's memory, from `/proc/<pid>/status`.

@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod child;
+pub mod cluster;
 pub mod conformance;
 pub mod launcher;
 pub mod logs;

@@ -118,6 +118,19 @@ pub(crate) enum Cmd {
         /// The server's WebSocket implementation (`tungstenite` or `fastwebsockets`).
         #[arg(long, default_value = "tungstenite")]
         backend: wslink::ws::WsBackend,
+        /// rust: share publications with other nodes through this broker.
+        #[arg(long, value_name = "URL")]
+        pubsub: Option<wslink::cli::BrokerUrl>,
+        /// rust: the namespace on the broker.
+        #[arg(long, default_value = "bench")]
+        pubsub_namespace: String,
+    },
+    /// Publications across two nodes on a broker (started by the tool) beside the same
+    /// node's: publications/s and p50/p99 delivery latency.
+    Cluster {
+        /// The brokers to measure, in turn.
+        #[arg(long, value_enum, value_delimiter = ',', default_value = "nats,redis")]
+        broker: Vec<crate::broker::BrokerKind>,
     },
 }
 

@@ -8,14 +8,17 @@
 //! wslink-bench --chart-from out.json --chart out.svg    # redraw a saved run
 //! wslink-bench run --url ws://127.0.0.1:8080/ws [--server-pid PID] [--raw-url URL] [--raw-1w-url URL]
 //! wslink-bench serve rust|raw [--one-write] --port 0    # what the tool spawns
+//! wslink-bench cluster [--broker nats,redis] [--quick]  # across nodes on a broker
 //! ```
 //!
 //! Servers run as separate processes (the tool spawns itself, or the Python server), so
 //! their CPU time (`/proc/PID/stat`) and memory (`VmRSS`, `VmHWM`) are theirs alone.
 
 mod bench_methods;
+mod broker;
 mod chart;
 mod cli;
+mod cluster;
 mod filtered;
 mod phases;
 mod plan;
@@ -85,7 +88,16 @@ fn main() -> ExitCode {
                 secret,
                 one_write,
                 backend,
-            }) => serve(which, port, &secret, one_write, backend).await,
+                pubsub,
+                pubsub_namespace,
+            }) => {
+                let pubsub = pubsub.map(|url| (url, pubsub_namespace));
+                serve(which, port, &secret, one_write, backend, pubsub).await
+            }
+            Some(Cmd::Cluster { broker }) => {
+                let plan = cluster::ClusterPlan::new(cli.quick);
+                cluster::run(&broker, plan, &cli.secret).await
+            }
             _ => bench(cli, nofile).await,
         }
     });
@@ -104,6 +116,7 @@ async fn serve(
     secret: &str,
     one_write: bool,
     backend: wslink::ws::WsBackend,
+    pubsub: Option<(wslink::cli::BrokerUrl, String)>,
 ) -> Result<(), String> {
     let options = wslink::ws::HttpOptions {
         backend,
@@ -121,11 +134,14 @@ async fn serve(
                 .map_err(|e| e.to_string())?;
             println!("READY ws://{}/ws", listener.local_addr());
             let handle = std::sync::Arc::new(std::sync::OnceLock::new());
-            let server = Server::builder()
+            let mut builder = Server::builder()
                 .secret(secret)
                 .router(protocol::router())
-                .router(bench_methods::router(handle.clone()))
-                .build();
+                .router(bench_methods::router(handle.clone()));
+            if let Some((url, namespace)) = &pubsub {
+                builder = url.apply(builder, namespace);
+            }
+            let server = builder.build();
             let _ = handle.set(server.handle());
             server.serve(listener).await;
             Ok(())

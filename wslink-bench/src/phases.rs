@@ -98,7 +98,7 @@ pub(crate) fn size_label(n: usize) -> String {
     }
 }
 
-fn percentile(sorted: &[u64], q: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[u64], q: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
@@ -119,7 +119,7 @@ pub(crate) async fn timed<T>(
 
 /// A client; with `tell` off it keeps its subscriptions to itself, so the server
 /// broadcasts (the path every phase but `filter` measures, as the Python server has).
-async fn wslink_connect(t: &Target, tell: bool) -> Result<Client, String> {
+pub(crate) async fn wslink_connect(t: &Target, tell: bool) -> Result<Client, String> {
     timed("connect", async {
         let transport = wslink::ws::connect(&t.url)
             .await

@@ -24,6 +24,14 @@ pub fn encode_message(message: &Message) -> Result<BytesMut, CodecError> {
     Ok(w.into_inner())
 }
 
+/// Encodes one [`Value`] alone, with no header: the inverse of
+/// [`decode_value`](crate::decode_value).
+pub fn encode_value(value: &Value) -> Result<BytesMut, CodecError> {
+    let mut w = BytesMut::new().writer();
+    write_value(&mut w, value)?;
+    Ok(w.into_inner())
+}
+
 /// Writes into a buffer, leaving [`HEADER_LEN`] zero bytes before every `payload` bytes
 /// of message, so that chunk frames are slices of the buffer with their headers filled
 /// in afterwards: chunking without copying.

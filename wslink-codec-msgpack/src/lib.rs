@@ -40,7 +40,7 @@ use wslink_core::{Codec, CodecError, DecodeLimits, Decoder, Encoded, Frame, Gene
 
 pub use chunker::{chunk, frames_in_place, payload_per_frame};
 pub use decode::{decode_message, decode_value};
-pub use encode::{encode_gapped, encode_message, GappedWriter};
+pub use encode::{encode_gapped, encode_message, encode_value, GappedWriter};
 pub use header::{ChunkHeader, HEADER_LEN};
 pub use unchunker::Unchunker;
 

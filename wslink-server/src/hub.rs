@@ -147,6 +147,11 @@ impl Hub {
         self.count.send_replace(n);
     }
 
+    /// `true` if `client` is connected to this node.
+    pub(crate) fn is_connected(&self, client: &ClientId) -> bool {
+        self.read().contains_key(client)
+    }
+
     /// Connections open now.
     pub(crate) fn connection_count(&self) -> usize {
         self.read().len()

@@ -33,6 +33,7 @@
 //!
 //! * `msgpack` (default): [`Server::builder`] with the 2.x codec.
 
+pub mod cluster;
 mod codecs;
 mod connection;
 pub mod extract;

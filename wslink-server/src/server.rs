@@ -72,6 +72,10 @@ pub struct ServerConfig {
     /// Server-side subscriptions per connection (default 256) and the size (4 KiB)
     /// and depth (8) of one subscription's options.
     pub subscriptions: SubscriptionLimits,
+    /// The link to the other nodes, with a pub/sub backend: packets queued for the
+    /// broker (default 4096), how long a publication waits for room there (1 s), and
+    /// the largest packet taken from it (256 MiB).
+    pub cluster: crate::cluster::ClusterLimits,
 }
 
 impl Default for ServerConfig {
@@ -89,6 +93,7 @@ impl Default for ServerConfig {
             max_connections: 10_000,
             keepalive: Some(Duration::from_secs(30)),
             subscriptions: SubscriptionLimits::default(),
+            cluster: crate::cluster::ClusterLimits::default(),
         }
     }
 }
@@ -122,6 +127,7 @@ pub struct ServerBuilder {
     config: ServerConfig,
     subscribers_only: Vec<wslink_core::TopicPattern>,
     subscriber_hooks: Vec<SubscriberHook>,
+    backend: Option<Box<dyn crate::cluster::Backend>>,
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -132,7 +138,7 @@ impl std::fmt::Debug for ServerBuilder {
             .field("layers", &self.layers.len())
             .field("config", &self.config)
             .field("subscribers_only", &self.subscribers_only)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -166,7 +172,17 @@ impl ServerBuilder {
             config: ServerConfig::default(),
             subscribers_only: Vec::new(),
             subscriber_hooks: Vec::new(),
+            backend: None,
         }
+    }
+
+    /// Shares publications with the other nodes of the application through `backend`
+    /// (a broker client, e.g. `wslink_pubsub_nats::NatsBackend`); see
+    /// [`cluster`](crate::cluster). Publications still reach this node's own clients
+    /// directly, broker or not.
+    pub fn pubsub(mut self, backend: impl crate::cluster::Backend) -> Self {
+        self.backend = Some(Box::new(backend));
+        self
     }
 
     /// Publications on `topic` (or on every topic under `prefix.*`) reach only the
@@ -335,19 +351,37 @@ impl ServerBuilder {
                 }
             })
         };
-        let registry = Registry::new(
-            config.subscriptions.clone(),
-            self.subscribers_only,
-            self.subscriber_hooks,
-        );
+        let mut hooks = self.subscriber_hooks;
+        // A backend listens to the topics this node's connections subscribe to.
+        let cluster = self.backend.map(|backend| {
+            let (hook, interest) = crate::cluster::interest_hook(&self.subscribers_only);
+            hooks.push(hook);
+            (backend, interest)
+        });
+        let registry = Registry::new(config.subscriptions.clone(), self.subscribers_only, hooks);
         let hub = Arc::new(Hub::with_subscriptions(
             encoder,
             config.slow_client,
             registry,
         ));
+        let (pubsub, pending): (Arc<dyn PubSub>, _) = match cluster {
+            Some((backend, interest)) => {
+                let (node, pending) = crate::cluster::ClusterPubSub::new(
+                    hub.clone(),
+                    backend,
+                    &config.cluster,
+                    config.limits.max_depth,
+                    interest,
+                    shutdown_rx.clone(),
+                );
+                (node, Some(pending))
+            }
+            None => (hub.clone(), None),
+        };
         let inbound = Arc::new(InboundStats::default());
         let handle = ServerHandle {
             hub: hub.clone(),
+            pubsub: pubsub.clone(),
             shutdown: Arc::new(shutdown_tx),
             inbound: inbound.clone(),
         };
@@ -367,12 +401,14 @@ impl ServerBuilder {
                 codecs,
                 service,
                 hub,
+                pubsub,
                 config,
                 shutdown: shutdown_rx,
                 inbound,
                 state: Arc::new(self.state),
             }),
             handle,
+            pending: std::sync::Mutex::new(pending),
         }
     }
 }
@@ -445,6 +481,7 @@ fn exit_methods(handle: ServerHandle, policy: ExitPolicy) -> Router {
 #[derive(Debug, Clone)]
 pub struct ServerHandle {
     hub: Arc<Hub>,
+    pubsub: Arc<dyn PubSub>,
     shutdown: Arc<watch::Sender<bool>>,
     inbound: Arc<InboundStats>,
 }
@@ -468,7 +505,7 @@ impl ServerHandle {
     ) -> Result<usize, PublishError> {
         let data = into_value(data)
             .map_err(|e| PublishError::Encode(wslink_core::CodecError::Encode(e.to_string())))?;
-        self.hub.publish(topic, data, target).await
+        self.pubsub.publish(topic, data, target).await
     }
 
     /// Stops the server: every connection is closed with 1001 `Server shutdown`.
@@ -538,6 +575,8 @@ impl ServerHandle {
 pub struct Server {
     shared: Arc<Shared>,
     handle: ServerHandle,
+    /// The pub/sub backend, started by the first `serve` or `serve_connection`.
+    pending: std::sync::Mutex<Option<crate::cluster::Pending>>,
 }
 
 impl std::fmt::Debug for Server {
@@ -559,8 +598,21 @@ impl Server {
         &self.shared.config
     }
 
+    /// Starts the pub/sub backend, if any and not started yet.
+    fn start_cluster(&self) {
+        if let Some(pending) = self
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            pending.start();
+        }
+    }
+
     /// Serves one connection until it ends.
     pub async fn serve_connection<T: Transport>(&self, transport: T) {
+        self.start_cluster();
         connection::run(self.shared.clone(), transport).await;
     }
 
@@ -568,6 +620,7 @@ impl Server {
     /// [`ServerHandle::shutdown`], `application.exit`, or the idle timeout) or the
     /// listener ends. Connections are closed with 1001 on the way out.
     pub async fn serve<L: Listener>(self, mut listener: L) {
+        self.start_cluster();
         let handle = self.handle.clone();
         let mut stop = self.shared.shutdown.clone();
         let idle = idle_expiry(&self.handle, self.shared.config.idle_timeout);

@@ -14,6 +14,8 @@
 //! | `test.bytes` | `n` | `n` bytes, byte `i` = `i % 256` |
 //! | `test.byte_len` | `blob` | `{len, first, last, pattern}` |
 //! | `test.publish` | `topic`, `count`, `size` = 0 | publishes `{seq, pad}` `count` times, returns `count` |
+//! | `test.publish_to` | `client`, `topic`, `count` | publishes `{seq, pad: ""}` `count` times to that client only (wherever it is connected, on a cluster), returns `count` |
+//! | `test.whoami` | — | the caller's client id |
 //! | `test.sleep` | `ms` | waits without blocking other calls, returns `ms` |
 //! | `test.version` | — | `{implementation, version}` |
 //!
@@ -38,7 +40,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use wslink::server::{Args, Context, Kwargs, Protocol, Router};
-use wslink_core::{map, Map, Value};
+use wslink_core::{map, ClientId, Map, Target, Value};
 
 // `#[wslink::protocol]` and the chat example (included below) name the `wslink` facade;
 // this crate stands in for it with the same paths, so that the facade need not be a
@@ -212,6 +214,30 @@ impl TestProtocol {
                 .await?;
         }
         Ok(count)
+    }
+
+    /// Publishes `{seq, pad: ""}` on `topic` `count` times to one client only
+    /// (`Target::Client`, wherever it is connected), then answers `count`.
+    #[rpc("test.publish_to")]
+    pub async fn publish_to(
+        &self,
+        ctx: Context,
+        client: String,
+        topic: String,
+        count: u64,
+    ) -> Result<u64, RpcError> {
+        let target = Target::Client(ClientId::from_wire(client));
+        for seq in 0..count {
+            let data = map! { "seq" => seq, "pad" => "" };
+            ctx.publish_to(&topic, data, target.clone()).await?;
+        }
+        Ok(count)
+    }
+
+    /// The caller's client id (ours only: the reference has no per-call caller).
+    #[rpc("test.whoami")]
+    pub async fn whoami(&self, ctx: Context) -> String {
+        ctx.client_id().as_str().to_owned()
     }
 
     /// Waits `ms` milliseconds without holding up other calls, then answers `ms`.

@@ -47,6 +47,8 @@ pub(crate) struct Shared {
     pub(crate) codecs: Codecs,
     pub(crate) service: BoxCallService,
     pub(crate) hub: Arc<Hub>,
+    /// Where calls publish: the hub, or the cluster around it.
+    pub(crate) pubsub: Arc<dyn PubSub>,
     pub(crate) config: ServerConfig,
     pub(crate) shutdown: watch::Receiver<bool>,
     /// Discarded inbound frames over all connections.
@@ -91,7 +93,7 @@ async fn serve<T: Transport>(shared: Arc<Shared>, transport: T, session: Arc<Ses
     let mut waits = Waits::new(&shared, writer, sink);
     let conn = Conn {
         in_flight: Arc::new(Semaphore::new(shared.config.max_in_flight.max(1))),
-        pubsub: shared.hub.clone(),
+        pubsub: shared.pubsub.clone(),
         outbox,
         session,
         shared,
