@@ -7,16 +7,23 @@
 //! wslink-bench --pin-client 0 --pin-server 1 --json out.json --chart out.svg
 //! wslink-bench --chart-from out.json --chart out.svg    # redraw a saved run
 //! wslink-bench run --url ws://127.0.0.1:8080/ws [--server-pid PID] [--raw-url URL] [--raw-1w-url URL]
-//! wslink-bench serve rust|raw [--one-write] --port 0    # what the tool spawns
+//! wslink-bench --client npm-like --npm --rounds 3 --compare   # npm-like client, Node, mixed
+//! wslink-bench serve rust|raw|bare [--one-write] --port 0  # what the tool spawns
 //! ```
 //!
 //! Servers run as separate processes (the tool spawns itself, or the Python server), so
 //! their CPU time (`/proc/PID/stat`) and memory (`VmRSS`, `VmHWM`) are theirs alone.
 
+mod bare;
 mod bench_methods;
 mod chart;
 mod cli;
 mod filtered;
+mod lean;
+mod lean_report;
+mod mixed;
+mod npm_like;
+mod npm_phase;
 mod phases;
 mod plan;
 mod progress;
@@ -25,8 +32,10 @@ mod ratios;
 mod raw;
 mod report;
 mod spawn;
+mod suite;
 mod sys;
 mod targets;
+mod wire;
 
 use std::process::ExitCode;
 
@@ -104,6 +113,7 @@ async fn serve(
         ..Default::default()
     };
     match which {
+        Which::Bare => bare::serve(port, secret).await.map_err(|e| e.to_string()),
         Which::Raw => raw::serve(port, one_write, options)
             .await
             .map_err(|e| e.to_string()),
@@ -164,7 +174,12 @@ async fn bench(cli: Cli, nofile: u64) -> Result<(), String> {
         Some(run @ Cmd::Run { .. }) => (targets::given(run), Vec::new()),
         _ => targets::start(&cli, &mut notes)?,
     };
-    let results = measure(&targets, &plan).await?;
+    let results = if cli.client.batched() {
+        measure(&targets, &plan).await?
+    } else {
+        Vec::new()
+    };
+    let lean = suite::measure(&cli, &plan, &targets).await?;
     let env = report::Env {
         nofile,
         pin_client: cli.pin_client.clone(),
@@ -175,8 +190,16 @@ async fn bench(cli: Cli, nofile: u64) -> Result<(), String> {
         notes,
     };
     let table = report::Table::build(&results, &env);
-    println!("{}", table.markdown());
-    write_outputs(&cli, &table.json())
+    let mut json = table.json();
+    if !results.is_empty() {
+        println!("{}", table.markdown());
+    }
+    if let Some(lean) = &lean {
+        let lean = lean_report::LeanTable::new(lean);
+        println!("{}", lean.markdown());
+        json["npm_like"] = lean.json();
+    }
+    write_outputs(&cli, &json)
 }
 
 /// The report as JSON (`--json`) and as a chart (`--chart`).

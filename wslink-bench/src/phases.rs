@@ -98,7 +98,7 @@ pub(crate) fn size_label(n: usize) -> String {
     }
 }
 
-fn percentile(sorted: &[u64], q: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[u64], q: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
