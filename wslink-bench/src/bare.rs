@@ -52,7 +52,13 @@ impl Hub {
     fn join(&self, queue: mpsc::UnboundedSender<Bytes>) -> u64 {
         let id = self.next_peer.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut peers) = self.peers.lock() {
-            peers.insert(id, Peer { queue, topics: None });
+            peers.insert(
+                id,
+                Peer {
+                    queue,
+                    topics: None,
+                },
+            );
         }
         id
     }
@@ -206,12 +212,9 @@ impl Conn {
         }
         Some(match self.call(method, &args) {
             Ok(result) => wire::response(id, result),
-            Err(Failure::Unknown) => wire::error(
-                id,
-                -32601,
-                "Unregistered method called",
-                method.into(),
-            ),
+            Err(Failure::Unknown) => {
+                wire::error(id, -32601, "Unregistered method called", method.into())
+            }
             Err(Failure::Raised(why)) => {
                 let data = wire::map(vec![("method", method.into()), ("exception", why.into())]);
                 wire::error(id, -32001, "Exception raised", data)
@@ -223,7 +226,10 @@ impl Conn {
         if method != "wslink.hello" {
             return wire::error(id, -32601, "Unknown system method called", Value::Nil);
         }
-        let given = args.get(0, "").and_then(|a| get(a, "secret")).and_then(Value::as_str);
+        let given = args
+            .get(0, "")
+            .and_then(|a| get(a, "secret"))
+            .and_then(Value::as_str);
         if given != Some(&*self.secret) {
             return wire::error(id, -32000, "Authentication failed", Value::Nil);
         }
@@ -242,8 +248,14 @@ impl Conn {
             "test.echo" => Ok(args.get(0, "x").cloned().unwrap_or(Value::Nil)),
             "test.add" => add(args.need(0, "a")?, args.need(1, "b")?),
             "test.publish" => {
-                let topic = args.need(0, "topic")?.as_str().ok_or(Failure::raised("topic"))?;
-                let count = args.need(1, "count")?.as_u64().ok_or(Failure::raised("count"))?;
+                let topic = args
+                    .need(0, "topic")?
+                    .as_str()
+                    .ok_or(Failure::raised("topic"))?;
+                let count = args
+                    .need(1, "count")?
+                    .as_u64()
+                    .ok_or(Failure::raised("count"))?;
                 let size = args.get(2, "size").and_then(Value::as_u64).unwrap_or(0);
                 let pad = Value::from("x".repeat(size as usize));
                 for seq in 0..count {
@@ -256,15 +268,21 @@ impl Conn {
             }
             "test.bytes" => {
                 let n = args.need(0, "n")?.as_u64().ok_or(Failure::raised("n"))?;
-                Ok(Value::Binary(crate::protocol::pattern_bytes(n as usize).to_vec()))
+                Ok(Value::Binary(
+                    crate::protocol::pattern_bytes(n as usize).to_vec(),
+                ))
             }
             "test.byte_len" => match args.need(0, "blob")? {
                 Value::Binary(blob) => Ok(byte_len(blob)),
                 _ => Err(Failure::raised("blob is not binary")),
             },
             "wslink.subscribe" | "wslink.unsubscribe" => {
-                let topic = args.need(0, "topic")?.as_str().ok_or(Failure::raised("topic"))?;
-                self.hub.subscribe(self.id, topic, method == "wslink.subscribe");
+                let topic = args
+                    .need(0, "topic")?
+                    .as_str()
+                    .ok_or(Failure::raised("topic"))?;
+                self.hub
+                    .subscribe(self.id, topic, method == "wslink.subscribe");
                 Ok(Value::Nil)
             }
             _ => Err(Failure::Unknown),
@@ -292,7 +310,9 @@ struct Args<'a> {
 
 impl Args<'_> {
     fn get(&self, i: usize, name: &str) -> Option<&Value> {
-        self.args.get(i).or_else(|| self.kwargs.and_then(|k| get(k, name)))
+        self.args
+            .get(i)
+            .or_else(|| self.kwargs.and_then(|k| get(k, name)))
     }
 
     fn need(&self, i: usize, name: &str) -> Result<&Value, Failure> {
@@ -307,7 +327,10 @@ fn add(a: &Value, b: &Value) -> Result<Value, Failure> {
             return Ok(sum.into());
         }
     }
-    if let (Some(x), Some(y)) = (a.as_f64().or(a.as_i64().map(|v| v as f64)), b.as_f64().or(b.as_i64().map(|v| v as f64))) {
+    if let (Some(x), Some(y)) = (
+        a.as_f64().or(a.as_i64().map(|v| v as f64)),
+        b.as_f64().or(b.as_i64().map(|v| v as f64)),
+    ) {
         return Ok(Value::F64(x + y));
     }
     match (a.as_str(), b.as_str()) {
@@ -324,4 +347,94 @@ fn byte_len(blob: &[u8]) -> Value {
         ("last", blob.last().map_or(Value::Nil, |&b| b.into())),
         ("pattern", pattern.into()),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conn() -> Conn {
+        Conn {
+            id: 1,
+            hub: Arc::new(Hub::default()),
+            secret: "s".into(),
+            authenticated: false,
+            reassembly: Reassembly::default(),
+        }
+    }
+
+    fn call(conn: &mut Conn, id: &str, method: &str, args: Vec<Value>) -> Value {
+        conn.message(&wire::request(id, method, args)).unwrap()
+    }
+
+    fn code(answer: &Value) -> Option<i64> {
+        get(get(answer, "error")?, "code")?.as_i64()
+    }
+
+    #[test]
+    fn hello_then_calls() {
+        let mut c = conn();
+        assert_eq!(
+            code(&call(&mut c, "rpc:c1:0", "test.echo", vec![1.into()])),
+            Some(-32000)
+        );
+        let wrong = wire::map(vec![("secret", "x".into())]);
+        let refused = call(&mut c, "system:c0:0", "wslink.hello", vec![wrong]);
+        assert_eq!(code(&refused), Some(-32000));
+        let right = wire::map(vec![("secret", "s".into())]);
+        let hello = call(&mut c, "system:c0:0", "wslink.hello", vec![right]);
+        let result = get(&hello, "result").unwrap();
+        assert_eq!(
+            get(result, "maxMsgSize").and_then(Value::as_u64),
+            Some(MAX_FRAME as u64)
+        );
+        let echo = call(&mut c, "rpc:c1:1", "test.echo", vec!["hi".into()]);
+        assert_eq!(get(&echo, "result").and_then(Value::as_str), Some("hi"));
+        let sum = call(
+            &mut c,
+            "rpc:c1:2",
+            "test.add",
+            vec![1.into(), Value::F64(2.5)],
+        );
+        assert_eq!(get(&sum, "result").and_then(Value::as_f64), Some(3.5));
+        let len = call(
+            &mut c,
+            "rpc:c1:3",
+            "test.byte_len",
+            vec![Value::Binary(vec![0, 1, 2])],
+        );
+        let len = get(&len, "result").unwrap();
+        assert_eq!(get(len, "len").and_then(Value::as_u64), Some(3));
+        assert_eq!(get(len, "pattern").and_then(Value::as_bool), Some(true));
+        assert_eq!(
+            code(&call(&mut c, "rpc:c1:4", "no.such", vec![])),
+            Some(-32601)
+        );
+    }
+
+    #[test]
+    fn publications_go_to_subscribers_only_once_a_connection_subscribes() {
+        let mut c = conn();
+        c.authenticated = true;
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        c.id = c.hub.join(tx);
+        let publish = |c: &mut Conn| {
+            call(
+                c,
+                "rpc:c1:9",
+                "test.publish",
+                vec!["a.b".into(), 2u64.into()],
+            );
+        };
+        publish(&mut c);
+        assert_eq!((rx.try_recv().is_ok(), rx.try_recv().is_ok()), (true, true));
+        call(
+            &mut c,
+            "rpc:c1:10",
+            "wslink.subscribe",
+            vec!["other".into()],
+        );
+        publish(&mut c);
+        assert!(rx.try_recv().is_err());
+    }
 }

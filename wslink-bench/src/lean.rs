@@ -82,13 +82,19 @@ impl Lean {
             (Some(result), None) => result,
             _ => return Err(format!("hello refused: {reply}")),
         };
-        let client = get(result, "clientID").and_then(Value::as_str).unwrap_or("c0");
+        let client = get(result, "clientID")
+            .and_then(Value::as_str)
+            .unwrap_or("c0");
         tx.prefix = format!("rpc:{client}:");
         if let Some(size) = get(result, "maxMsgSize").and_then(Value::as_u64) {
             tx.max_frame = (size as usize).max(wire::HEADER_LEN + 1);
         }
         let subscriptions = get(result, "subscriptions").and_then(Value::as_bool) == Some(true);
-        Ok(Lean { tx, rx, subscriptions })
+        Ok(Lean {
+            tx,
+            rx,
+            subscriptions,
+        })
     }
 
     /// One call, waited for: its result, or the error map as text. Publications that

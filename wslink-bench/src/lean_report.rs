@@ -6,8 +6,6 @@ use std::fmt::Write as _;
 
 use crate::phases::{Results, Target};
 
-/// Our server's column.
-const OURS: &str = "rust";
 /// The bare server's column.
 pub(crate) const BARE: &str = "bare";
 const PYTHON: &str = "python";
@@ -23,6 +21,15 @@ type Verdict = (String, Option<bool>, String);
 impl<'a> LeanTable<'a> {
     pub(crate) fn new(results: &'a [(Target, Results)]) -> LeanTable<'a> {
         LeanTable { results }
+    }
+
+    /// Our server's column: the first that is neither the bare server nor Python.
+    fn ours(&self) -> &str {
+        self.results
+            .iter()
+            .map(|(t, _)| t.name.as_str())
+            .find(|n| *n != BARE && *n != PYTHON)
+            .unwrap_or("rust")
     }
 
     fn value(&self, column: &str, key: &str) -> Option<f64> {
@@ -52,12 +59,29 @@ impl<'a> LeanTable<'a> {
 
     /// The verdicts of the targets against the bare server (npm-like client).
     pub(crate) fn verdicts(&self) -> Vec<Verdict> {
-        let ratio = |key: &str| Some(self.value(OURS, key)? / self.value(BARE, key)?);
+        let ours = self.ours();
+        let ratio = |key: &str| Some(self.value(ours, key)? / self.value(BARE, key)?);
         let mut v: Vec<Verdict> = [
-            ("sequential echo, server CPU per call ≤ 1.2× bare", "npm.seq.cpu", 1.2),
-            ("pipelined echo, server CPU per call ≤ 1.1× bare", "npm.pipe.cpu", 1.1),
-            ("publication to one client, server CPU ≤ 1.5× bare", "npm.pub.cpu", 1.5),
-            ("connect + hello + close, server CPU ≤ 1.3× bare", "npm.conn.cpu", 1.3),
+            (
+                "sequential echo, server CPU per call ≤ 1.2× bare",
+                "npm.seq.cpu",
+                1.2,
+            ),
+            (
+                "pipelined echo, server CPU per call ≤ 1.1× bare",
+                "npm.pipe.cpu",
+                1.1,
+            ),
+            (
+                "publication to one client, server CPU ≤ 1.5× bare",
+                "npm.pub.cpu",
+                1.5,
+            ),
+            (
+                "connect + hello + close, server CPU ≤ 1.3× bare",
+                "npm.conn.cpu",
+                1.3,
+            ),
         ]
         .into_iter()
         .map(|(name, key, max)| match ratio(key) {
@@ -68,23 +92,24 @@ impl<'a> LeanTable<'a> {
         v.push((
             "fan-out: at least as many deliveries per second as before".to_owned(),
             None,
-            self.value(OURS, "npm.fanout.rate").map_or("not measured".into(), |r| {
-                format!("{r:.0} /s now; compare with a run of the previous version")
-            }),
+            self.value(ours, "npm.fanout.rate")
+                .map_or("not measured".into(), |r| {
+                    format!("{r:.0} /s now; compare with a run of the previous version")
+                }),
         ));
         v
     }
 
     pub(crate) fn markdown(&self) -> String {
         let columns = self.columns();
+        let ours = self.ours();
         let has = |c: &str| columns.contains(&c);
         let mut head: Vec<String> = vec!["metric".into(), "unit".into()];
         head.extend(columns.iter().map(|c| c.to_string()));
-        if has(OURS) && has(BARE) {
-            head.push(format!("{OURS} ÷ {BARE}"));
-        }
-        if has(OURS) && has(PYTHON) {
-            head.push(format!("{OURS} ÷ {PYTHON}"));
+        for other in [BARE, PYTHON] {
+            if has(ours) && has(other) {
+                head.push(format!("{ours} ÷ {other}"));
+            }
         }
         let mut out = String::new();
         let _ = writeln!(
@@ -95,10 +120,14 @@ impl<'a> LeanTable<'a> {
         let _ = writeln!(out, "|{}", "---|".repeat(head.len()));
         for (key, label, unit) in self.keys() {
             let mut cells = vec![label, unit.to_owned()];
-            cells.extend(columns.iter().map(|c| self.value(c, &key).map_or("–".into(), fmt)));
+            cells.extend(
+                columns
+                    .iter()
+                    .map(|c| self.value(c, &key).map_or("–".into(), fmt)),
+            );
             for other in [BARE, PYTHON] {
-                if has(OURS) && has(other) {
-                    cells.push(match (self.value(OURS, &key), self.value(other, &key)) {
+                if has(ours) && has(other) {
+                    cells.push(match (self.value(ours, &key), self.value(other, &key)) {
                         (Some(a), Some(b)) if b != 0.0 => format!("{:.2}×", a / b),
                         _ => "–".into(),
                     });
@@ -106,7 +135,10 @@ impl<'a> LeanTable<'a> {
             }
             let _ = writeln!(out, "| {} |", cells.join(" | "));
         }
-        let _ = writeln!(out, "\nTargets (npm-like client, ratios to the bare server):");
+        let _ = writeln!(
+            out,
+            "\nTargets (npm-like client, ratios to the bare server):"
+        );
         for (name, ok, detail) in self.verdicts() {
             let mark = match ok {
                 Some(true) => "MET",
@@ -139,7 +171,12 @@ impl<'a> LeanTable<'a> {
             .map(|(key, label, unit)| {
                 let values: serde_json::Map<String, serde_json::Value> = columns
                     .iter()
-                    .map(|c| (c.to_string(), self.value(c, &key).map_or(json!(null), |v| json!(v))))
+                    .map(|c| {
+                        (
+                            c.to_string(),
+                            self.value(c, &key).map_or(json!(null), |v| json!(v)),
+                        )
+                    })
                     .collect();
                 json!({ "key": key, "metric": label.trim(), "unit": unit, "values": values })
             })
@@ -194,7 +231,10 @@ mod tests {
         ];
         let table = LeanTable::new(&results);
         let md = table.markdown();
-        assert!(md.contains("| npm.seq.cpu | µs | 30.0 | 20.0 | 1.50× |"), "{md}");
+        assert!(
+            md.contains("| npm.seq.cpu | µs | 30.0 | 20.0 | 1.50× |"),
+            "{md}"
+        );
         let v = table.verdicts();
         assert_eq!(v[0].1, Some(false));
         assert_eq!(v[0].2, "1.50×");

@@ -66,12 +66,32 @@ pub(crate) async fn run(t: &Target, plan: &Plan, progress: &Phases) -> Results {
         return r;
     }
     let pick = |f: &dyn Fn(&Round) -> f64| median(rounds.iter().map(f).collect());
-    r.put("mixed.cpu", "mixed load: server CPU", "%", pick(&|x| x.cpu_pct));
+    r.put(
+        "mixed.cpu",
+        "mixed load: server CPU",
+        "%",
+        pick(&|x| x.cpu_pct),
+    );
     r.put("mixed.p50", "  call latency p50", "µs", pick(&|x| x.p50));
     r.put("mixed.p99", "  call latency p99", "µs", pick(&|x| x.p99));
-    r.put("mixed.p999", "  call latency p99.9", "µs", pick(&|x| x.p999));
-    r.put("mixed.calls", "  calls answered", "calls/s", pick(&|x| x.calls));
-    r.put("mixed.pubs", "  publications delivered", "msgs/s rcvd", pick(&|x| x.pubs));
+    r.put(
+        "mixed.p999",
+        "  call latency p99.9",
+        "µs",
+        pick(&|x| x.p999),
+    );
+    r.put(
+        "mixed.calls",
+        "  calls answered",
+        "calls/s",
+        pick(&|x| x.calls),
+    );
+    r.put(
+        "mixed.pubs",
+        "  publications delivered",
+        "msgs/s rcvd",
+        pick(&|x| x.pubs),
+    );
     let skipped = pick(&|x| x.skipped);
     if skipped > 0.0 {
         r.notes.push(format!(
@@ -108,7 +128,8 @@ async fn round(t: &Target, m: Mixed) -> Result<Round, String> {
         filtered &= lean.subscriptions;
         if lean.subscriptions {
             let topic = if i < m.receivers { TOPIC } else { ELSEWHERE };
-            lean.call("wslink.subscribe", vec![topic.into(), Value::Nil]).await?;
+            lean.call("wslink.subscribe", vec![topic.into(), Value::Nil])
+                .await?;
         }
         conns.push(lean);
     }
@@ -126,7 +147,13 @@ async fn round(t: &Target, m: Mixed) -> Result<Round, String> {
     }
     let pub_period = Duration::from_secs_f64(1.0 / m.pub_hz);
     let publish = vec![TOPIC.into(), 1u64.into(), (m.pub_size as u64).into()];
-    set.spawn(connection(publisher, ("test.publish", publish), start, pub_period, end));
+    set.spawn(connection(
+        publisher,
+        ("test.publish", publish),
+        start,
+        pub_period,
+        end,
+    ));
     let mut seen = Vec::new();
     while let Some(joined) = set.join_next().await {
         seen.push(joined.map_err(|e| e.to_string())??);
@@ -134,7 +161,10 @@ async fn round(t: &Target, m: Mixed) -> Result<Round, String> {
     let secs = start.elapsed().as_secs_f64();
     let cpu = cpu_since(t.pid, before);
     let pub_seen = seen.pop().unwrap_or_default();
-    let mut latencies: Vec<u64> = seen.iter().flat_map(|s| s.latencies.iter().copied()).collect();
+    let mut latencies: Vec<u64> = seen
+        .iter()
+        .flat_map(|s| s.latencies.iter().copied())
+        .collect();
     latencies.sort_unstable();
     let at = |q: f64| crate::phases::percentile(&latencies, q);
     let wall = m.secs.max(1e-9);

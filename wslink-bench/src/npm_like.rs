@@ -25,14 +25,14 @@ pub(crate) struct Sample {
     pub(crate) cpu: Option<f64>,
 }
 
-/// Server CPU seconds of `pid` since `before`.
+/// Server CPU seconds of `pid` since `before` (a reading of [`cpu_now`]).
 pub(crate) fn cpu_since(pid: Option<u32>, before: Option<f64>) -> Option<f64> {
-    Some(sys::proc_stats(pid?)?.cpu_secs - before?)
+    Some(cpu_now(pid)? - before?)
 }
 
-/// The server's CPU seconds now.
+/// The server's CPU seconds now, to the nanosecond ([`sys::cpu_secs_fine`]).
 pub(crate) fn cpu_now(pid: Option<u32>) -> Option<f64> {
-    Some(sys::proc_stats(pid?)?.cpu_secs)
+    sys::cpu_secs_fine(pid?)
 }
 
 pub(crate) fn median(mut values: Vec<f64>) -> f64 {
@@ -71,20 +71,26 @@ pub(crate) fn put_medians(
 }
 
 /// The npm-like steps of `plan`: (key, label).
-fn steps(plan: &Plan) -> Vec<(&'static str, String)> {
+pub(crate) fn steps(plan: &Plan) -> Vec<(&'static str, String)> {
     let mut steps = Vec::new();
     let wants = |p: &str| plan.phases.iter().any(|x| x == p);
     if wants("seq") {
         steps.push(("seq", "sequential echo".to_owned()));
     }
     if wants("pipe") {
-        steps.push(("pipe", format!("pipelined echo, {} in flight", plan.npm_depth)));
+        steps.push((
+            "pipe",
+            format!("pipelined echo, {} in flight", plan.npm_depth),
+        ));
     }
     if wants("pub") {
         steps.push(("pub", "publication, 100 B, to one client".to_owned()));
     }
     if wants("fanout") {
-        steps.push(("fanout", format!("fan-out, 100 B, to {} clients", plan.fanout)));
+        steps.push((
+            "fanout",
+            format!("fan-out, 100 B, to {} clients", plan.fanout),
+        ));
     }
     if wants("conn") {
         steps.push(("conn", "connect + hello + close".to_owned()));
@@ -132,11 +138,8 @@ async fn round(t: &Target, plan: &Plan, key: &str) -> Result<Sample, String> {
     match key {
         "seq" => calls(t, 1, secs, plan.seq_max).await,
         "pipe" => calls(t, plan.npm_depth, secs, plan.pipe_max).await,
-        "pub" => publications(t, 1, plan.npm_pub_count).await,
-        "fanout" => {
-            let count = (plan.npm_pub_count / plan.fanout as u64).max(5);
-            publications(t, plan.fanout, count).await
-        }
+        "pub" => publications(t, plan, 1).await,
+        "fanout" => publications(t, plan, plan.fanout).await,
         "conn" => connections(t, secs, plan.conn_max).await,
         "down" => bulk(t, plan, true).await,
         _ => bulk(t, plan, false).await,
@@ -175,15 +178,40 @@ async fn calls(t: &Target, depth: usize, secs: Duration, max: u64) -> Result<Sam
     let secs = start.elapsed().as_secs_f64();
     let cpu = cpu_since(t.pid, before);
     lean.close().await;
-    Ok(Sample { ops: done as f64, secs, cpu })
+    Ok(Sample {
+        ops: done as f64,
+        secs,
+        cpu,
+    })
 }
 
-/// `count` publications of 100 bytes to each of `subs` connections; counts what arrives.
-async fn publications(t: &Target, subs: usize, count: u64) -> Result<Sample, String> {
+/// Publications of 100 bytes to each of `subs` connections, as many as arrive in about
+/// `plan.secs` (a short probe sizes the measured burst); counts what arrives.
+async fn publications(t: &Target, plan: &Plan, subs: usize) -> Result<Sample, String> {
     let mut conns = Vec::with_capacity(subs);
     for _ in 0..subs {
         conns.push(Lean::connect(&t.url, &t.secret).await?);
     }
+    let probe = (2000 / subs as u64).clamp(5, 200);
+    let (sample, conns) = burst(t, conns, probe).await?;
+    let per_sec = sample.ops / sample.secs.max(1e-6);
+    let most = (plan.npm_pub_count / subs as u64).max(5);
+    let count = ((per_sec * plan.secs) as u64 / subs as u64).clamp(5, most);
+    let (sample, conns) = burst(t, conns, count).await?;
+    for lean in conns {
+        lean.close().await;
+    }
+    Ok(sample)
+}
+
+/// One burst: the first connection asks for `count` publications, every connection
+/// counts them; the connections come back for the next burst.
+async fn burst(
+    t: &Target,
+    mut conns: Vec<Lean>,
+    count: u64,
+) -> Result<(Sample, Vec<Lean>), String> {
+    let subs = conns.len() as u64;
     let mut control = conns.remove(0);
     let before = cpu_now(t.pid);
     let start = Instant::now();
@@ -191,26 +219,34 @@ async fn publications(t: &Target, subs: usize, count: u64) -> Result<Sample, Str
     let mut set = JoinSet::new();
     for mut lean in conns {
         set.spawn(async move {
-            let n = receive(&mut lean, count, None, deadline).await;
-            lean.close().await;
-            n
+            let n = receive(&mut lean, count, None, deadline).await?;
+            Ok::<_, String>((n, lean))
         });
     }
     let args = vec![TOPIC.into(), count.into(), 100u64.into()];
     let n = control.tx.send("test.publish", args).await?;
     let mut got = receive(&mut control, count, Some(n), deadline).await?;
     let mut last = Instant::now();
+    let mut back = vec![control];
     while let Some(joined) = set.join_next().await {
-        got += joined.map_err(|e| e.to_string())??;
+        let (n, lean) = joined.map_err(|e| e.to_string())??;
+        got += n;
+        back.push(lean);
         last = Instant::now();
     }
     let secs = last.duration_since(start).as_secs_f64();
     let cpu = cpu_since(t.pid, before);
-    control.close().await;
-    if got < count * subs as u64 {
-        return Err(format!("{got} of {} publications arrived", count * subs as u64));
+    if got < count * subs {
+        return Err(format!("{got} of {} publications arrived", count * subs));
     }
-    Ok(Sample { ops: got as f64, secs, cpu })
+    Ok((
+        Sample {
+            ops: got as f64,
+            secs,
+            cpu,
+        },
+        back,
+    ))
 }
 
 /// Receives until `count` publications on the phase's topic (and the reply to call
@@ -245,7 +281,11 @@ async fn connections(t: &Target, secs: Duration, max: u64) -> Result<Sample, Str
         n += 1;
     }
     let secs = start.elapsed().as_secs_f64();
-    Ok(Sample { ops: n as f64, secs, cpu: cpu_since(t.pid, before) })
+    Ok(Sample {
+        ops: n as f64,
+        secs,
+        cpu: cpu_since(t.pid, before),
+    })
 }
 
 /// `test.bytes(size)` (`down`) or `test.byte_len(blob)` (up), for `secs` (at least once).
@@ -265,7 +305,9 @@ async fn bulk(t: &Target, plan: &Plan, down: bool) -> Result<Sample, String> {
             }
         } else {
             let reply = lean.call("test.byte_len", vec![blob.clone()]).await?;
-            crate::wire::get(&reply, "len").and_then(Value::as_u64).unwrap_or(0) as usize
+            crate::wire::get(&reply, "len")
+                .and_then(Value::as_u64)
+                .unwrap_or(0) as usize
         };
         if len != size {
             return Err(format!("expected {size} bytes, got {len}"));
@@ -275,5 +317,9 @@ async fn bulk(t: &Target, plan: &Plan, down: bool) -> Result<Sample, String> {
     let secs = start.elapsed().as_secs_f64();
     let cpu = cpu_since(t.pid, before);
     lean.close().await;
-    Ok(Sample { ops: n as f64, secs, cpu })
+    Ok(Sample {
+        ops: n as f64,
+        secs,
+        cpu,
+    })
 }

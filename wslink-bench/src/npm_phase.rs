@@ -94,7 +94,11 @@ async fn round(t: &Target, plan: &Plan, repo: &Path, depth: usize) -> Result<Sam
                     serde_json::from_str(json).map_err(|e| format!("load.js: {e}: {json}"))?;
                 let calls = done["calls"].as_f64().unwrap_or(0.0);
                 let secs = done["secs"].as_f64().unwrap_or(0.0);
-                return Ok(Sample { ops: calls, secs, cpu });
+                return Ok(Sample {
+                    ops: calls,
+                    secs,
+                    cpu,
+                });
             }
         }
         Err("load.js ended without DONE".to_owned())

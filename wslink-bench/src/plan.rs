@@ -26,7 +26,8 @@ pub(crate) struct Plan {
     pub(crate) npm_depth: usize,
     /// Bytes of the npm-like bulk transfers.
     pub(crate) npm_bulk: usize,
-    /// Publications (summed over receivers) of an npm-like publication round.
+    /// The most publications (summed over receivers) of an npm-like publication round
+    /// (a probe sizes it to `secs`).
     pub(crate) npm_pub_count: u64,
     /// The mixed phase's load.
     pub(crate) mixed: Mixed,
@@ -64,7 +65,7 @@ impl Plan {
             rounds: 3,
             npm_depth: 64,
             npm_bulk: 16 << 20,
-            npm_pub_count: 100_000,
+            npm_pub_count: 400_000,
             mixed: Mixed {
                 conns: 200,
                 call_hz: 20.0,

@@ -30,7 +30,12 @@ pub(crate) async fn measure(
         "--secret".into(),
         cli.secret.clone(),
     ];
-    let bare = spawn_server(crate::lean_report::BARE, argv, Vec::new(), cli.pin_server.as_deref())?;
+    let bare = spawn_server(
+        crate::lean_report::BARE,
+        argv,
+        Vec::new(),
+        cli.pin_server.as_deref(),
+    )?;
     let bare_target = Target {
         name: crate::lean_report::BARE.into(),
         kind: Kind::Wslink,
@@ -54,15 +59,20 @@ pub(crate) async fn measure(
     for t in order {
         progress.line(&format!("npm-like phases: {} at {}", t.name, t.url));
         let mixed = plan.phases.iter().any(|p| p == "mixed");
-        let phases = progress.server(&t.name, 8);
+        let like = cli.client.npm_like();
+        let count = if like {
+            crate::npm_like::steps(plan).len() + usize::from(mixed)
+        } else {
+            0
+        } + if cli.npm { 2 } else { 0 };
+        let phases = progress.server(&t.name, count);
         let started = std::time::Instant::now();
-        let (target, p, h, repo, npm, like) = (
+        let (target, p, h, repo, npm) = (
             t.clone(),
             plan.clone(),
             phases.clone(),
             cli.repo.clone(),
             cli.npm,
-            cli.client.npm_like(),
         );
         // On a worker thread, as the batched phases (see `main::measure`).
         let r = tokio::spawn(async move {
@@ -71,7 +81,10 @@ pub(crate) async fn measure(
                 merge(&mut r, crate::npm_like::run_all(&target, &p, &h).await);
             }
             if npm {
-                merge(&mut r, crate::npm_phase::run_all(&target, &p, &repo, &h).await);
+                merge(
+                    &mut r,
+                    crate::npm_phase::run_all(&target, &p, &repo, &h).await,
+                );
             }
             if like && mixed {
                 merge(&mut r, crate::mixed::run(&target, &p, &h).await);

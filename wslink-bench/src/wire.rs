@@ -74,7 +74,8 @@ impl Reassembly {
         if frame.len() < HEADER_LEN {
             return Err(format!("a {}-byte frame has no chunk header", frame.len()));
         }
-        let word = |i: usize| u32::from_le_bytes([frame[i], frame[i + 1], frame[i + 2], frame[i + 3]]);
+        let word =
+            |i: usize| u32::from_le_bytes([frame[i], frame[i + 1], frame[i + 2], frame[i + 3]]);
         let (id, offset, total) = (word(0), word(4) as usize, word(8) as usize);
         let payload = &frame[HEADER_LEN..];
         if offset + payload.len() > total {
@@ -150,7 +151,11 @@ pub(crate) fn request(id: &str, method: &str, args: Vec<Value>) -> Value {
 
 /// A successful response.
 pub(crate) fn response(id: Value, result: Value) -> Value {
-    map(vec![("wslink", "1.0".into()), ("id", id), ("result", result)])
+    map(vec![
+        ("wslink", "1.0".into()),
+        ("id", id),
+        ("result", result),
+    ])
 }
 
 /// An error response (`data` left out when nil).
@@ -159,13 +164,21 @@ pub(crate) fn error(id: Value, code: i64, message: &str, data: Value) -> Value {
     if !data.is_nil() {
         error.push(("data", data));
     }
-    map(vec![("wslink", "1.0".into()), ("id", id), ("error", map(error))])
+    map(vec![
+        ("wslink", "1.0".into()),
+        ("id", id),
+        ("error", map(error)),
+    ])
 }
 
 /// A publication on `topic`.
 pub(crate) fn publication(topic: &str, data: Value) -> Value {
     let id = format!("publish:{topic}:0");
-    map(vec![("wslink", "1.0".into()), ("id", id.into()), ("result", data)])
+    map(vec![
+        ("wslink", "1.0".into()),
+        ("id", id.into()),
+        ("result", data),
+    ])
 }
 
 #[cfg(test)]
@@ -204,7 +217,10 @@ mod tests {
         assert!(r.push(&[0; 5]).is_err());
         let past_end = [&header(1, 8, 10)[..], &[0u8; 4]].concat();
         assert!(r.push(&past_end).is_err());
-        r.push(&[&header(2, 0, 10)[..], &[0x93u8; 4]].concat()).unwrap();
-        assert!(r.push(&[&header(2, 4, 11)[..], &[0u8; 4]].concat()).is_err());
+        r.push(&[&header(2, 0, 10)[..], &[0x93u8; 4]].concat())
+            .unwrap();
+        assert!(r
+            .push(&[&header(2, 4, 11)[..], &[0u8; 4]].concat())
+            .is_err());
     }
 }
