@@ -129,6 +129,8 @@ async fn serve(
                 .secret(secret)
                 .router(protocol::router())
                 .router(bench_methods::router(handle.clone()))
+                // The mixed phase's stream goes to its subscribers alone (`mixed.rs`).
+                .subscribers_only(mixed::TOPIC)
                 .build();
             let _ = handle.set(server.handle());
             server.serve(listener).await;

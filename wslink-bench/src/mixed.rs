@@ -7,7 +7,11 @@
 //!
 //! Where the server says `"subscriptions": true` in its hello (ours, the bare server),
 //! the receivers subscribe to the topic and every other connection to a topic nobody
-//! publishes on, so publications go to the receivers alone. The Python server has no
+//! publishes on, so publications go to the receivers alone: the bare server sends a
+//! connection that subscribed only its topics, and the bench's Rust server declares
+//! [`TOPIC`] subscribers-only (`ServerBuilder::subscribers_only`; without it, our server
+//! sends a topic to every connection that has no subscription covering that topic). The
+//! report counts what the other connections got too. The Python server has no
 //! server-side subscriptions: it broadcasts every publication to every connection, as it
 //! does for the npm client (the others drop them), and its report says so.
 //!
@@ -27,7 +31,8 @@ use crate::phases::{size_label, Results, Target};
 use crate::plan::{Mixed, Plan};
 use crate::progress::Phases;
 
-const TOPIC: &str = "bench.mixed";
+/// The topic of the publication stream; subscribers-only on the bench's Rust server.
+pub(crate) const TOPIC: &str = "bench.mixed";
 const ELSEWHERE: &str = "bench.elsewhere";
 
 /// What one connection saw.
@@ -92,6 +97,12 @@ pub(crate) async fn run(t: &Target, plan: &Plan, progress: &Phases) -> Results {
         "msgs/s rcvd",
         pick(&|x| x.pubs),
     );
+    r.put(
+        "mixed.others",
+        "  publications to the other connections",
+        "msgs/s rcvd",
+        pick(&|x| x.others),
+    );
     let skipped = pick(&|x| x.skipped);
     if skipped > 0.0 {
         r.notes.push(format!(
@@ -116,6 +127,7 @@ struct Round {
     p999: f64,
     calls: f64,
     pubs: f64,
+    others: f64,
     skipped: f64,
     filtered: bool,
 }
@@ -143,21 +155,20 @@ async fn round(t: &Target, m: Mixed) -> Result<Round, String> {
         // Spread the connections' ticks over one period.
         let first = start + period.mul_f64(i as f64 / m.conns as f64);
         let echo = vec![Value::from("x".repeat(32))];
-        set.spawn(connection(lean, ("test.echo", echo), first, period, end));
+        let conn = connection(lean, ("test.echo", echo), first, period, end);
+        set.spawn(async move { conn.await.map(|seen| (i, seen)) });
     }
     let pub_period = Duration::from_secs_f64(1.0 / m.pub_hz);
     let publish = vec![TOPIC.into(), 1u64.into(), (m.pub_size as u64).into()];
-    set.spawn(connection(
-        publisher,
-        ("test.publish", publish),
-        start,
-        pub_period,
-        end,
-    ));
+    let conn = connection(publisher, ("test.publish", publish), start, pub_period, end);
+    set.spawn(async move { conn.await.map(|seen| (usize::MAX, seen)) });
     let mut seen = Vec::new();
     while let Some(joined) = set.join_next().await {
         seen.push(joined.map_err(|e| e.to_string())??);
     }
+    // In connection order, the publisher last.
+    seen.sort_by_key(|(i, _)| *i);
+    let mut seen: Vec<Seen> = seen.into_iter().map(|(_, s)| s).collect();
     let secs = start.elapsed().as_secs_f64();
     let cpu = cpu_since(t.pid, before);
     let pub_seen = seen.pop().unwrap_or_default();
@@ -175,6 +186,11 @@ async fn round(t: &Target, m: Mixed) -> Result<Round, String> {
         p999: at(0.999),
         calls: latencies.len() as f64 / wall,
         pubs: seen[..m.receivers.min(seen.len())]
+            .iter()
+            .map(|s| s.delivered)
+            .sum::<u64>() as f64
+            / wall,
+        others: seen[m.receivers.min(seen.len())..]
             .iter()
             .map(|s| s.delivered)
             .sum::<u64>() as f64
