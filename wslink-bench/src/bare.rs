@@ -22,7 +22,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use rmpv::Value;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -141,13 +141,7 @@ async fn connection(tcp: TcpStream, hub: Arc<Hub>, secret: Arc<str>) {
     loop {
         let ok = tokio::select! {
             message = ws.next() => match message {
-                Some(Ok(Message::Binary(data))) => match conn.frame(&data) {
-                    Ok(frames) => write(&mut ws, frames).await,
-                    Err(e) => {
-                        eprintln!("bare: connection {id}: {e}");
-                        false
-                    }
-                },
+                Some(Ok(Message::Binary(data))) => answer(&mut conn, &mut ws, data).await,
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => false,
                 Some(Ok(_)) => true,
             },
@@ -165,6 +159,35 @@ async fn connection(tcp: TcpStream, hub: Arc<Hub>, secret: Arc<str>) {
     }
     hub.leave(id);
     let _ = ws.close(None).await;
+}
+
+/// Answers the call in `data` and every call already read behind it, then flushes once:
+/// one write per answer when calls come one at a time, one write for a burst that
+/// arrived together. `false` when the connection is done.
+async fn answer(conn: &mut Conn, ws: &mut WebSocketStream<TcpStream>, data: Bytes) -> bool {
+    let mut next = Some(data);
+    while let Some(data) = next.take() {
+        match conn.frame(&data) {
+            Ok(frames) => {
+                for frame in frames {
+                    if ws.feed(Message::Binary(frame)).await.is_err() {
+                        return false;
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("bare: connection {}: {e}", conn.id);
+                return false;
+            }
+        }
+        // Only what is already there: never wait before the flush.
+        match ws.next().now_or_never() {
+            Some(Some(Ok(Message::Binary(more)))) => next = Some(more),
+            Some(Some(Ok(Message::Close(_)))) | Some(Some(Err(_))) | Some(None) => return false,
+            Some(Some(Ok(_))) | None => {}
+        }
+    }
+    ws.flush().await.is_ok()
 }
 
 /// Writes `frames`, then flushes once.
@@ -257,10 +280,14 @@ impl Conn {
                     .as_u64()
                     .ok_or(Failure::raised("count"))?;
                 let size = args.get(2, "size").and_then(Value::as_u64).unwrap_or(0);
-                let pad = Value::from("x".repeat(size as usize));
+                // One envelope, its `seq` changed in place for each publication.
+                let data = wire::map(vec![
+                    ("seq", 0u64.into()),
+                    ("pad", "x".repeat(size as usize).into()),
+                ]);
+                let mut message = wire::publication(topic, data);
                 for seq in 0..count {
-                    let data = wire::map(vec![("seq", seq.into()), ("pad", pad.clone())]);
-                    let message = wire::publication(topic, data);
+                    set_seq(&mut message, seq);
                     let frames = wire::frames(&message, self.hub.message_id(), MAX_FRAME);
                     self.hub.publish(topic, &frames);
                 }
@@ -336,6 +363,20 @@ fn add(a: &Value, b: &Value) -> Result<Value, Failure> {
     match (a.as_str(), b.as_str()) {
         (Some(x), Some(y)) => Ok(format!("{x}{y}").into()),
         _ => Err(Failure::Raised("unsupported operand types for +".into())),
+    }
+}
+
+/// Sets `result.seq` of a publication built by `test.publish`.
+fn set_seq(message: &mut Value, seq: u64) {
+    let Value::Map(entries) = message else { return };
+    for (k, v) in entries.iter_mut() {
+        if k.as_str() == Some("result") {
+            if let Value::Map(data) = v {
+                if let Some((_, value)) = data.first_mut() {
+                    *value = seq.into();
+                }
+            }
+        }
     }
 }
 
@@ -427,7 +468,12 @@ mod tests {
             );
         };
         publish(&mut c);
-        assert_eq!((rx.try_recv().is_ok(), rx.try_recv().is_ok()), (true, true));
+        let seq = |frame: Bytes| {
+            let message = Reassembly::default().push(&frame).unwrap().unwrap();
+            get(get(&message, "result").unwrap(), "seq").and_then(Value::as_u64)
+        };
+        assert_eq!(seq(rx.try_recv().unwrap()), Some(0));
+        assert_eq!(seq(rx.try_recv().unwrap()), Some(1));
         call(
             &mut c,
             "rpc:c1:10",
