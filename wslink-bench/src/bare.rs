@@ -15,8 +15,9 @@
 //!
 //! Arguments go by position or by name. A publication is encoded once and queued to every
 //! receiving connection (an unbounded queue each, drained by that connection's task,
-//! which writes what is queued and flushes once); an answer is written and flushed at
-//! once, in the task that read the call.
+//! which writes what is queued and flushes once). Answers are written in the task that
+//! read the calls, and flushed once no further call is already read: one write per answer
+//! when calls come one at a time, one for a burst.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
