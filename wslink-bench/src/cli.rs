@@ -69,6 +69,37 @@ pub(crate) struct Cli {
     /// The secret of the servers the tool starts.
     #[arg(long, default_value = "wslink-secret")]
     pub(crate) secret: String,
+    /// Which client drives the servers: `npm-like` (one message per write, like the npm
+    /// client; our server, the bare server and Python, with ratios to bare), `batched`
+    /// (the wslink Rust client; the phases against the raw baselines) or `both`.
+    #[arg(long, global = true, value_enum, default_value = "both")]
+    pub(crate) client: ClientMode,
+    /// Rounds of each npm-like, Node and mixed phase; their figures are medians (default
+    /// 3, or 1 with --quick).
+    #[arg(long, global = true)]
+    pub(crate) rounds: Option<usize>,
+    /// Also drive each server with the real npm client in Node (interop/node/load.js;
+    /// needs interop/setup.sh).
+    #[arg(long, global = true)]
+    pub(crate) npm: bool,
+}
+
+/// The client(s) of a run.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ClientMode {
+    NpmLike,
+    Batched,
+    Both,
+}
+
+impl ClientMode {
+    pub(crate) fn batched(self) -> bool {
+        self != ClientMode::NpmLike
+    }
+
+    pub(crate) fn npm_like(self) -> bool {
+        self != ClientMode::Batched
+    }
 }
 
 #[derive(Subcommand)]
@@ -101,14 +132,15 @@ pub(crate) enum Cmd {
         #[arg(long, default_value = "server")]
         name: String,
     },
-    /// Serve the test protocol (`rust`) or the raw baseline (`raw`); prints `READY ws://…`.
+    /// Serve the test protocol (`rust`), the raw baseline (`raw`) or the bare wslink
+    /// server (`bare`); prints `READY ws://…`.
     Serve {
         #[arg(value_enum)]
         which: Which,
         /// Port on 127.0.0.1 (0 picks one).
         #[arg(long, default_value_t = 0)]
         port: u16,
-        /// The hello secret (rust).
+        /// The hello secret (rust, bare).
         #[arg(long, default_value = "wslink-secret")]
         secret: String,
         /// raw: flush after every message (one write per message) instead of once per
@@ -138,6 +170,7 @@ pub(crate) enum Cmd {
 pub(crate) enum Which {
     Rust,
     Raw,
+    Bare,
 }
 
 impl Cli {
@@ -168,6 +201,9 @@ impl Cli {
         }
         if let Some(p) = self.phases.clone() {
             plan.phases = p;
+        }
+        if let Some(n) = self.rounds {
+            plan.rounds = n.max(1);
         }
         plan
     }

@@ -7,19 +7,26 @@
 //! wslink-bench --pin-client 0 --pin-server 1 --json out.json --chart out.svg
 //! wslink-bench --chart-from out.json --chart out.svg    # redraw a saved run
 //! wslink-bench run --url ws://127.0.0.1:8080/ws [--server-pid PID] [--raw-url URL] [--raw-1w-url URL]
-//! wslink-bench serve rust|raw [--one-write] --port 0    # what the tool spawns
+//! wslink-bench --client npm-like --npm --rounds 3 --compare   # npm-like client, Node, mixed
+//! wslink-bench serve rust|raw|bare [--one-write] --port 0  # what the tool spawns
 //! wslink-bench cluster [--broker nats,redis] [--quick]  # across nodes on a broker
 //! ```
 //!
 //! Servers run as separate processes (the tool spawns itself, or the Python server), so
 //! their CPU time (`/proc/PID/stat`) and memory (`VmRSS`, `VmHWM`) are theirs alone.
 
+mod bare;
 mod bench_methods;
 mod broker;
 mod chart;
 mod cli;
 mod cluster;
 mod filtered;
+mod lean;
+mod lean_report;
+mod mixed;
+mod npm_like;
+mod npm_phase;
 mod phases;
 mod plan;
 mod progress;
@@ -28,8 +35,10 @@ mod ratios;
 mod raw;
 mod report;
 mod spawn;
+mod suite;
 mod sys;
 mod targets;
+mod wire;
 
 use std::process::ExitCode;
 
@@ -123,6 +132,7 @@ async fn serve(
         ..Default::default()
     };
     match which {
+        Which::Bare => bare::serve(port, secret).await.map_err(|e| e.to_string()),
         Which::Raw => raw::serve(port, one_write, options)
             .await
             .map_err(|e| e.to_string()),
@@ -137,7 +147,9 @@ async fn serve(
             let mut builder = Server::builder()
                 .secret(secret)
                 .router(protocol::router())
-                .router(bench_methods::router(handle.clone()));
+                .router(bench_methods::router(handle.clone()))
+                // The mixed phase's stream goes to its subscribers alone (`mixed.rs`).
+                .subscribers_only(mixed::TOPIC);
             if let Some((url, namespace)) = &pubsub {
                 builder = url.apply(builder, namespace);
             }
@@ -186,7 +198,12 @@ async fn bench(cli: Cli, nofile: u64) -> Result<(), String> {
         Some(run @ Cmd::Run { .. }) => (targets::given(run), Vec::new()),
         _ => targets::start(&cli, &mut notes)?,
     };
-    let results = measure(&targets, &plan).await?;
+    let results = if cli.client.batched() {
+        measure(&targets, &plan).await?
+    } else {
+        Vec::new()
+    };
+    let lean = suite::measure(&cli, &plan, &targets).await?;
     let env = report::Env {
         nofile,
         pin_client: cli.pin_client.clone(),
@@ -197,8 +214,16 @@ async fn bench(cli: Cli, nofile: u64) -> Result<(), String> {
         notes,
     };
     let table = report::Table::build(&results, &env);
-    println!("{}", table.markdown());
-    write_outputs(&cli, &table.json())
+    let mut json = table.json();
+    if !results.is_empty() {
+        println!("{}", table.markdown());
+    }
+    if let Some(lean) = &lean {
+        let lean = lean_report::LeanTable::new(lean);
+        println!("{}", lean.markdown());
+        json["npm_like"] = lean.json();
+    }
+    write_outputs(&cli, &json)
 }
 
 /// The report as JSON (`--json`) and as a chart (`--chart`).

@@ -20,6 +20,29 @@ pub(crate) struct Plan {
     pub(crate) idle: usize,
     pub(crate) idle_secs: f64,
     pub(crate) phases: Vec<String>,
+    /// Rounds of each npm-like, Node and mixed phase (their figures are medians).
+    pub(crate) rounds: usize,
+    /// Calls in flight of the npm-like and Node pipelined phases.
+    pub(crate) npm_depth: usize,
+    /// Bytes of the npm-like bulk transfers.
+    pub(crate) npm_bulk: usize,
+    /// The most publications (summed over receivers) of an npm-like publication round
+    /// (a probe sizes it to `secs`).
+    pub(crate) npm_pub_count: u64,
+    /// The mixed phase's load.
+    pub(crate) mixed: Mixed,
+}
+
+/// The mixed phase: `conns` connections calling at `call_hz` each, and one stream of
+/// `pub_size`-byte publications at `pub_hz` to `receivers` of them, for `secs`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Mixed {
+    pub(crate) conns: usize,
+    pub(crate) call_hz: f64,
+    pub(crate) receivers: usize,
+    pub(crate) pub_size: usize,
+    pub(crate) pub_hz: f64,
+    pub(crate) secs: f64,
 }
 
 impl Plan {
@@ -39,6 +62,18 @@ impl Plan {
             idle: 10_000,
             idle_secs: 30.0,
             phases: all_phases(),
+            rounds: 3,
+            npm_depth: 64,
+            npm_bulk: 16 << 20,
+            npm_pub_count: 400_000,
+            mixed: Mixed {
+                conns: 200,
+                call_hz: 20.0,
+                receivers: 50,
+                pub_size: 200_000,
+                pub_hz: 30.0,
+                secs: 10.0,
+            },
         }
     }
 
@@ -58,6 +93,18 @@ impl Plan {
             idle: 300,
             idle_secs: 5.0,
             phases: all_phases(),
+            rounds: 1,
+            npm_depth: 64,
+            npm_bulk: 5 << 20,
+            npm_pub_count: 5_000,
+            mixed: Mixed {
+                conns: 40,
+                call_hz: 20.0,
+                receivers: 10,
+                pub_size: 200_000,
+                pub_hz: 30.0,
+                secs: 2.0,
+            },
         }
     }
 
@@ -102,7 +149,7 @@ impl Plan {
 
 pub(crate) fn all_phases() -> Vec<String> {
     [
-        "seq", "pipe", "pub", "fanout", "filter", "bin", "conn", "idle",
+        "seq", "pipe", "pub", "fanout", "filter", "bin", "conn", "idle", "mixed",
     ]
     .map(String::from)
     .to_vec()

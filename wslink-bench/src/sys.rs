@@ -175,3 +175,26 @@ pub(crate) fn raise_nofile() -> u64 {
     }
     nofile(pid).map_or(soft, |(s, _)| s)
 }
+
+/// The CPU time of every current thread of `pid`, in seconds, from the nanosecond
+/// run times of `/proc/PID/task/TID/schedstat` (finer than the clock ticks of
+/// [`proc_stats`], which short phases need). Threads that exited are not counted.
+pub(crate) fn cpu_secs_fine(pid: u32) -> Option<f64> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut ns = 0u64;
+    let mut any = false;
+    for task in tasks.filter_map(Result::ok) {
+        let Ok(text) = std::fs::read_to_string(task.path().join("schedstat")) else {
+            continue;
+        };
+        if let Some(run) = text
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse::<u64>().ok())
+        {
+            ns += run;
+            any = true;
+        }
+    }
+    any.then_some(ns as f64 / 1e9)
+}
