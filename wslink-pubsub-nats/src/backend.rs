@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use async_nats::{ConnectOptions, Event, ServerAddr};
 use async_trait::async_trait;
-use wslink_server::cluster::{Backend, Channels, Incoming, InvalidNamespace, Outgoing};
+use wslink_server::cluster::{
+    retry_delay, Backend, Channels, Incoming, InvalidNamespace, Outgoing,
+};
 
 use crate::listen::listen;
 
@@ -66,17 +68,11 @@ impl NatsBackend {
             .name(format!("wslink {}", incoming.node_id()))
             .no_echo()
             .retry_on_initial_connect()
-            .reconnect_delay_callback(move |attempts| retry_delay(attempts, max))
+            .reconnect_delay_callback(move |attempts| {
+                retry_delay(u32::try_from(attempts).unwrap_or(u32::MAX), max)
+            })
             .event_callback(|event| async move { log_event(event) })
     }
-}
-
-/// 50 ms, doubling with each attempt, at most `max`.
-fn retry_delay(attempts: usize, max: Duration) -> Duration {
-    let doublings = u32::try_from(attempts.min(16)).unwrap_or(16);
-    Duration::from_millis(50)
-        .saturating_mul(1 << doublings)
-        .min(max)
 }
 
 fn log_event(event: Event) {
@@ -147,13 +143,5 @@ mod tests {
         ));
         let backend = NatsBackend::new("nats://127.0.0.1:4222", "my.app").unwrap();
         assert_eq!(backend.describe(), "nats://127.0.0.1:4222 (my.app)");
-    }
-
-    #[test]
-    fn retries_back_off_up_to_the_limit() {
-        let max = Duration::from_secs(1);
-        assert_eq!(retry_delay(0, max), Duration::from_millis(50));
-        assert_eq!(retry_delay(2, max), Duration::from_millis(200));
-        assert_eq!(retry_delay(100, max), max);
     }
 }

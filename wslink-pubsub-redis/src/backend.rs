@@ -71,13 +71,6 @@ impl RedisBackend {
     }
 }
 
-/// 50 ms, doubling with each failed attempt, at most `max`.
-pub(crate) fn retry_delay(attempts: u32, max: Duration) -> Duration {
-    Duration::from_millis(50)
-        .saturating_mul(1 << attempts.min(16))
-        .min(max)
-}
-
 /// The publishing connection, while there is one.
 pub(crate) type Publisher = watch::Sender<Option<redis::aio::MultiplexedConnection>>;
 
@@ -168,13 +161,5 @@ mod tests {
         ));
         let backend = RedisBackend::new("redis://127.0.0.1:6379", "my.app").unwrap();
         assert_eq!(backend.describe(), "redis://127.0.0.1:6379 (my.app)");
-    }
-
-    #[test]
-    fn retries_back_off_up_to_the_limit() {
-        let max = Duration::from_secs(1);
-        assert_eq!(retry_delay(0, max), Duration::from_millis(50));
-        assert_eq!(retry_delay(3, max), Duration::from_millis(400));
-        assert_eq!(retry_delay(40, max), max);
     }
 }

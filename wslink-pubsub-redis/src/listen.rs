@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use redis::aio::{PubSubSink, PubSubStream};
-use wslink_server::cluster::Incoming;
+use wslink_server::cluster::{retry_delay, Incoming};
 
-use crate::backend::{retry_delay, Publisher, RedisBackend};
+use crate::backend::{Publisher, RedisBackend};
 
 /// Keeps this node subscribed until the server stops (the caller's select ends it).
 pub(crate) async fn listen(backend: &RedisBackend, publisher: &Publisher, incoming: &Incoming) {

@@ -124,3 +124,26 @@ impl std::fmt::Debug for dyn Backend {
         write!(f, "Backend({})", self.describe())
     }
 }
+
+/// How long a backend waits before its next attempt to reach the broker after `failures`
+/// failed ones: 50 ms, doubling each time, at most `max`. The one back-off of every
+/// backend, so that they all retry alike.
+pub fn retry_delay(failures: u32, max: Duration) -> Duration {
+    Duration::from_millis(50)
+        .saturating_mul(1 << failures.min(16))
+        .min(max)
+}
+
+#[cfg(test)]
+mod retry_tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_up_to_the_limit() {
+        let max = Duration::from_secs(1);
+        assert_eq!(retry_delay(0, max), Duration::from_millis(50));
+        assert_eq!(retry_delay(2, max), Duration::from_millis(200));
+        assert_eq!(retry_delay(3, max), Duration::from_millis(400));
+        assert_eq!(retry_delay(100, max), max);
+    }
+}
