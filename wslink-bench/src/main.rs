@@ -78,8 +78,8 @@ fn main() -> ExitCode {
                 port,
                 secret,
                 one_write,
-                backend,
-            }) => serve(which, port, &secret, one_write, backend).await,
+                no_deflate,
+            }) => serve(which, port, &secret, one_write, no_deflate).await,
             _ => bench(cli, nofile).await,
         }
     });
@@ -97,10 +97,14 @@ async fn serve(
     port: u16,
     secret: &str,
     one_write: bool,
-    backend: wslink::ws::WsBackend,
+    no_deflate: bool,
 ) -> Result<(), String> {
     let options = wslink::ws::HttpOptions {
-        backend,
+        deflate: if no_deflate {
+            wslink::ws::Deflate::off()
+        } else {
+            wslink::ws::Deflate::default()
+        },
         ..Default::default()
     };
     match which {
