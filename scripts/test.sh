@@ -25,7 +25,7 @@ cargo test --workspace --doc --features interop 2>&1 | tee -a "$log"
 cargo bench -p wslink-codec-msgpack -p wslink-core -p wslink-server \
   --bench codec --bench ids --bench dispatch -- --quick
 cargo bench --features cli --bench round_trips
-cargo run --release -p wslink-bench -- --quick --compare --also-backend fastwebsockets \
+cargo run --release -p wslink-bench -- --quick --compare --deflate \
   --json target/bench-quick.json --chart target/bench-quick.svg
 
 # A short, bounded fuzz run of every decoder that reads network bytes.

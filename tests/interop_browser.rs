@@ -65,10 +65,17 @@ async fn chat_page_in_chromium_talks_to_the_rust_server() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn coop_and_coep_headers_make_the_page_cross_origin_isolated_in_chromium() {
     use clap::Parser;
+    /// A command line with the server's flags, as an application built on
+    /// `wslink::cli` has.
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        server: wslink::cli::ServerArgs,
+    }
 
     require("/usr/bin/chromium".into(), "Debian chromium");
     let www = repo().join("examples/chat/www");
-    let cli = wslink::cli::Cli::try_parse_from([
+    let cli = Cli::try_parse_from([
         "wslink",
         "--http-header",
         "Cross-Origin-Opener-Policy: same-origin",

@@ -138,8 +138,8 @@ pub async fn connect_with(
     let _ = tcp.set_nodelay(true);
     let remote_addr = tcp.peer_addr().ok();
     let ws_options = yawc::Options {
-        max_payload_read: Some(options.max_message_size.saturating_add(1)),
-        max_read_buffer: Some(options.max_message_size.saturating_add(1)),
+        max_payload_read: Some(crate::stream::yawc_limit(options.max_message_size)),
+        max_read_buffer: Some(crate::stream::yawc_limit(options.max_message_size)),
         compression: options.deflate.options(None),
         check_utf8: true,
         ..yawc::Options::default()
@@ -155,7 +155,9 @@ pub async fn connect_with(
         path: None,
         query: None,
     };
-    Ok(WsTransport::new(ws, peer, extensions).dead_after(options.dead_after))
+    Ok(WsTransport::new(ws, peer, extensions)
+        .dead_after(options.dead_after)
+        .max_message_size(options.max_message_size))
 }
 
 #[cfg(feature = "tls")]

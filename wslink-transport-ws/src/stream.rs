@@ -38,6 +38,15 @@ pub struct WsTransport {
     peer: PeerInfo,
     dead_after: Option<Duration>,
     extensions: Option<String>,
+    max_message_size: usize,
+}
+
+/// The bound given to yawc for a `max_message_size` of `max`: twice it (plus one, yawc's
+/// bounds being exclusive). yawc refuses some inflated messages a little below its bound,
+/// so the exact limit is checked here, on every message, and yawc's bound only caps the
+/// memory a frame (or an inflating one) may take on the way.
+pub(crate) fn yawc_limit(max: usize) -> usize {
+    max.saturating_mul(2).saturating_add(1)
 }
 
 impl WsTransport {
@@ -53,7 +62,14 @@ impl WsTransport {
             peer,
             dead_after: None,
             extensions,
+            max_message_size: usize::MAX,
         }
+    }
+
+    /// Refuses messages larger than `max` ([`TransportError::TooLarge`]).
+    pub(crate) fn max_message_size(mut self, max: usize) -> Self {
+        self.max_message_size = max;
+        self
     }
 
     /// Considers the peer gone when nothing at all (data, ping or pong) arrived for
@@ -94,6 +110,7 @@ impl Transport for WsTransport {
             },
             WsStream {
                 stream,
+                max_message_size: self.max_message_size,
                 close: None,
                 ended: false,
                 close_sent,
@@ -219,6 +236,7 @@ impl FrameSink for WsSink {
 #[derive(Debug)]
 pub struct WsStream {
     stream: SplitStream<Framed<HttpStream>>,
+    max_message_size: usize,
     close: Option<Close>,
     ended: bool,
     close_sent: Arc<AtomicBool>,
@@ -275,6 +293,14 @@ impl FrameStream for WsStream {
                 Ok(frame) => frame,
                 Err(e) => return self.failed(e),
             };
+            if frame.payload().len() > self.max_message_size {
+                self.ended = true;
+                return Some(Err(TransportError::TooLarge(format!(
+                    "a message of {} bytes, over max_message_size ({})",
+                    frame.payload().len(),
+                    self.max_message_size
+                ))));
+            }
             match frame.opcode() {
                 OpCode::Binary => return Some(Ok(Frame::Binary(frame.into_payload()))),
                 OpCode::Text => {

@@ -158,7 +158,7 @@ fn header_has<B>(req: &Request<B>, name: HeaderName, token: &str) -> bool {
 
 impl Upgrader {
     fn ws_options(&self) -> yawc::Options {
-        let limit = self.options.max_message_size.saturating_add(1);
+        let limit = crate::stream::yawc_limit(self.options.max_message_size);
         yawc::Options {
             max_payload_read: Some(limit),
             max_read_buffer: Some(limit),
@@ -240,10 +240,13 @@ impl Upgrader {
             .map(str::to_owned);
         let accepted = self.accepted.clone();
         let dead_after = self.options.dead_after;
+        let max_message_size = self.options.max_message_size;
         tokio::spawn(async move {
             match upgraded.await {
                 Ok(ws) => {
-                    let transport = WsTransport::new(ws, peer, extensions).dead_after(dead_after);
+                    let transport = WsTransport::new(ws, peer, extensions)
+                        .dead_after(dead_after)
+                        .max_message_size(max_message_size);
                     if accepted.send(transport).await.is_err() {
                         tracing::debug!("upgrade dropped: the server is not accepting");
                     }
