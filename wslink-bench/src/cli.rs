@@ -48,6 +48,10 @@ pub(crate) struct Cli {
     /// Pin the servers the tool starts to these CPUs (taskset list, e.g. `1`).
     #[arg(long, global = true)]
     pub(crate) pin_server: Option<String>,
+    /// Also measure our server with permessage-deflate agreed and refused (bytes on the
+    /// wire, server CPU per call, memory per idle connection) on typical traffic.
+    #[arg(long)]
+    pub(crate) deflate: bool,
     /// Also write the table as JSON to FILE.
     #[arg(long, global = true, value_name = "FILE")]
     pub(crate) json: Option<PathBuf>,

@@ -16,6 +16,7 @@
 mod bench_methods;
 mod chart;
 mod cli;
+mod deflate;
 mod filtered;
 mod phases;
 mod plan;
@@ -180,6 +181,13 @@ async fn bench(cli: Cli, nofile: u64) -> Result<(), String> {
     };
     let table = report::Table::build(&results, &env);
     println!("{}", table.markdown());
+    if cli.deflate {
+        let ours = targets
+            .iter()
+            .find(|t| t.name == "rust")
+            .ok_or("no rust target")?;
+        deflate::run(ours).await?;
+    }
     write_outputs(&cli, &table.json())
 }
 
