@@ -40,7 +40,9 @@ use crate::static_files::StaticBody;
 use crate::stream::WsTransport;
 
 /// A tower [`Service`] that upgrades HTTP requests to WebSocket connections for a
-/// wslink server (see the [module docs](self)); cheap to clone.
+/// wslink server; cheap to clone. Mount it (axum: `Router::route_service("/ws", service)`)
+/// and serve its [`WsAcceptor`]. It answers 400 to a request that is not an upgrade, 426
+/// to a WebSocket version other than 13, 403 to an `Origin` not allowed.
 ///
 /// ```no_run
 /// use wslink_transport_ws::{HttpOptions, WsService};
@@ -169,10 +171,10 @@ impl Upgrader {
         }
     }
 
-    /// Refuses what is not an acceptable upgrade request.
-    fn check<B>(&self, req: &Request<B>) -> Result<(), Response<StaticBody>> {
+    /// The answer refusing `req`, if it is not an acceptable upgrade request.
+    fn refusal<B>(&self, req: &Request<B>) -> Option<Response<StaticBody>> {
         if !header_has(req, UPGRADE, "websocket") || !header_has(req, CONNECTION, "upgrade") {
-            return Err(plain(
+            return Some(plain(
                 StatusCode::BAD_REQUEST,
                 "this is a WebSocket endpoint: upgrade expected\n",
             ));
@@ -190,10 +192,10 @@ impl Upgrader {
             response
                 .headers_mut()
                 .insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
-            return Err(response);
+            return Some(response);
         }
         if req.headers().get(SEC_WEBSOCKET_KEY).is_none() {
-            return Err(plain(
+            return Some(plain(
                 StatusCode::BAD_REQUEST,
                 "Sec-WebSocket-Key missing\n",
             ));
@@ -202,17 +204,17 @@ impl Upgrader {
         if let (Some(allowed), Some(origin)) = (&self.options.allowed_origins, origin) {
             if !allowed.iter().any(|a| a == origin) {
                 tracing::warn!(%origin, "upgrade refused: origin not allowed");
-                return Err(plain(StatusCode::FORBIDDEN, "origin not allowed\n"));
+                return Some(plain(StatusCode::FORBIDDEN, "origin not allowed\n"));
             }
         }
-        Ok(())
+        None
     }
 
     fn upgrade<B>(&self, mut req: Request<B>, remote: Option<SocketAddr>) -> Response<StaticBody>
     where
         B: Send + 'static,
     {
-        if let Err(refused) = self.check(&req) {
+        if let Some(refused) = self.refusal(&req) {
             return refused;
         }
         let peer = PeerInfo {

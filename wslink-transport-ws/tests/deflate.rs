@@ -31,6 +31,13 @@ async fn pair(
     (client.expect("connects"), server.expect("accepted"))
 }
 
+/// `future`, which must finish within a minute.
+async fn bounded<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(60), future)
+        .await
+        .expect("finished in time")
+}
+
 fn pattern(n: usize) -> bytes::Bytes {
     (0..n).map(|i| (i % 251) as u8).collect::<Vec<u8>>().into()
 }
@@ -57,20 +64,26 @@ async fn compressed_messages_up_to_the_limit_pass_both_ways_and_one_byte_more_is
     for n in [1000, 1 << 20, 4_000_000, 4_190_000, LIMIT] {
         let sent = pattern(n);
         // Sent and received at once: a large frame does not fit the socket buffers.
-        let (out, got) = tokio::join!(ctx.send(Frame::Binary(sent.clone())), srx.recv());
+        let (out, got) =
+            bounded(async { tokio::join!(ctx.send(Frame::Binary(sent.clone())), srx.recv()) })
+                .await;
         out.unwrap();
         match got {
             Some(Ok(Frame::Binary(b))) => assert!(b == sent, "{n} bytes to the server"),
             other => panic!("{n} bytes to the server: {other:?}"),
         }
-        let (out, got) = tokio::join!(stx.send(Frame::Binary(sent.clone())), crx.recv());
+        let (out, got) =
+            bounded(async { tokio::join!(stx.send(Frame::Binary(sent.clone())), crx.recv()) })
+                .await;
         out.unwrap();
         match got {
             Some(Ok(Frame::Binary(b))) => assert!(b == sent, "{n} bytes to the client"),
             other => panic!("{n} bytes to the client: {other:?}"),
         }
     }
-    let (_, got) = tokio::join!(ctx.send(Frame::Binary(pattern(LIMIT + 1))), srx.recv());
+    let (_, got) =
+        bounded(async { tokio::join!(ctx.send(Frame::Binary(pattern(LIMIT + 1))), srx.recv()) })
+            .await;
     assert!(
         matches!(got, Some(Err(TransportError::TooLarge(_)))),
         "{got:?}"
