@@ -28,7 +28,7 @@ cargo bench -p wslink-codec-msgpack -p wslink-core -p wslink-server \
   --bench codec --bench ids --bench dispatch -- --quick
 cargo bench --features cli --bench round_trips
 cargo bench --features interop --bench remote_view -- --quick
-cargo run --release -p wslink-bench -- --quick --compare --npm --also-backend fastwebsockets \
+cargo run --release -p wslink-bench -- --quick --compare --npm --deflate \
   --json target/bench-quick.json --chart target/bench-quick.svg
 # Across two nodes on each broker (it starts its own nats-server and redis-server).
 cargo run --release -p wslink-bench -- cluster --quick

@@ -143,15 +143,6 @@ pub struct ServerArgs {
     )]
     pub allowed_origins: Vec<String>,
 
-    /// The server's WebSocket implementation: `tungstenite` (default) or `fastwebsockets`
-    /// (only in builds with the `fastwebsockets` feature; otherwise binding fails).
-    #[arg(
-        long = "ws-backend",
-        value_name = "NAME",
-        default_value = "tungstenite"
-    )]
-    pub ws_backend: wslink_transport_ws::WsBackend,
-
     /// Add this header to every HTTP response (`Name: value`; repeatable), e.g.
     /// `Cross-Origin-Opener-Policy: same-origin`.
     #[arg(long = "http-header", value_name = "HEADER")]
@@ -211,8 +202,8 @@ pub struct ServerArgs {
     #[arg(long = "nosignalhandlers")]
     pub no_signal_handlers: bool,
 
-    /// Accepted for command lines written for the reference server: this server does not
-    /// offer permessage-deflate, so compression is always off.
+    /// Refuse permessage-deflate (the reference's flag): by default a client that offers
+    /// it (browsers, the `ws` client, our own client) gets compressed messages.
     #[arg(long = "no-ws-compress")]
     pub no_ws_compress: bool,
 
@@ -232,6 +223,25 @@ pub struct ServerArgs {
         value_parser = crate::broker::parse_namespace
     )]
     pub pubsub_namespace: String,
+
+    /// zlib level of permessage-deflate, 0 (store) to 9 (smallest).
+    #[arg(long = "ws-compress-level", value_name = "LEVEL", default_value_t = wslink_transport_ws::Deflate::default().level, value_parser = clap::value_parser!(u32).range(0..=9))]
+    pub ws_compress_level: u32,
+
+    /// Messages smaller than BYTES are sent uncompressed.
+    #[arg(long = "ws-compress-threshold", value_name = "BYTES", default_value_t = wslink_transport_ws::Deflate::default().threshold)]
+    pub ws_compress_threshold: usize,
+
+    /// Keep the compression context from one message to the next, on both sides: better
+    /// ratios for repetitive traffic, but about 300 KiB of zlib state per connection for
+    /// its whole life (default: no context takeover, states pooled between messages).
+    #[arg(long = "ws-context-takeover")]
+    pub ws_context_takeover: bool,
+
+    /// LZ77 window of both compressors, 9 to 15 bits (smaller saves memory when context
+    /// takeover is on). Default 15.
+    #[arg(long = "ws-window-bits", value_name = "BITS", value_parser = clap::value_parser!(u8).range(9..=15))]
+    pub ws_window_bits: Option<u8>,
 }
 
 impl ServerArgs {
@@ -291,9 +301,23 @@ impl ServerArgs {
             dead_after: self.heartbeat().map(|every| every.mul_f64(1.5)),
             allowed_origins: (!self.allowed_origins.is_empty())
                 .then(|| self.allowed_origins.clone()),
-            backend: self.ws_backend,
+            deflate: self.deflate(),
             follow_symlinks: self.follow_symlinks,
             ..HttpOptions::default()
+        }
+    }
+
+    /// The permessage-deflate settings of `--no-ws-compress` and the `--ws-*` flags.
+    pub fn deflate(&self) -> wslink_transport_ws::Deflate {
+        wslink_transport_ws::Deflate {
+            enabled: !self.no_ws_compress,
+            level: self.ws_compress_level,
+            threshold: self.ws_compress_threshold,
+            server_context_takeover: self.ws_context_takeover,
+            client_context_takeover: self.ws_context_takeover,
+            server_max_window_bits: self.ws_window_bits,
+            client_max_window_bits: self.ws_window_bits,
+            ..wslink_transport_ws::Deflate::default()
         }
     }
 
@@ -687,8 +711,30 @@ mod tests {
         assert_eq!(options.max_message_size, 1100);
         assert!(options.follow_symlinks);
         assert!(cli.server.no_signal_handlers && cli.server.no_ws_compress);
+        assert!(!options.deflate.enabled, "--no-ws-compress refuses deflate");
         assert_eq!(cli.server.ready_msg, "ready:");
         let defaults = Cli::try_parse_from(["x"]).unwrap();
+        assert_eq!(
+            defaults.server.http_options().deflate,
+            wslink_transport_ws::Deflate::default()
+        );
+        let tuned = Cli::try_parse_from([
+            "x",
+            "--ws-compress-level",
+            "6",
+            "--ws-compress-threshold",
+            "0",
+            "--ws-context-takeover",
+            "--ws-window-bits",
+            "10",
+        ])
+        .unwrap()
+        .server
+        .deflate();
+        assert!(tuned.enabled && tuned.server_context_takeover && tuned.client_context_takeover);
+        assert_eq!((tuned.level, tuned.threshold), (6, 0));
+        assert_eq!(tuned.client_max_window_bits, Some(10));
+        assert!(Cli::try_parse_from(["x", "--ws-window-bits", "16"]).is_err());
         assert!(!defaults.server.http_options().follow_symlinks);
         assert_eq!(defaults.server.ready_msg, "wslink: Starting factory");
         assert_eq!(

@@ -15,7 +15,6 @@
 //! | `interop` | no | nothing in the library: turns on the tests against the real peers (`interop/setup.sh`) |
 //! | `nats` | no | [`nats`]: publications across server nodes through NATS, and `--pubsub nats://…` in `cli` servers |
 //! | `redis` | no | [`redis`]: the same through Redis pub/sub, and `--pubsub redis://…` |
-//! | `fastwebsockets` | no | a second server-side WebSocket implementation for [`ws`], picked with `HttpOptions::backend` |
 //!
 //! The message model and the traits ([`Value`], [`Codec`], [`Transport`], …) are always
 //! here, from `wslink-core`.

@@ -13,7 +13,7 @@ use futures_util::SinkExt;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
-use wslink::ws::{HttpOptions, WsBackend};
+use wslink::ws::{Deflate, HttpOptions};
 use wslink::{Close, CloseCode, FrameSink};
 
 /// Waits until the server logged the end of a connection; returns that line.
@@ -49,11 +49,11 @@ async fn a_peer_close_over_the_in_process_transport_is_logged_with_its_code() {
 }
 
 #[tokio::test]
-async fn a_peer_close_over_websockets_is_logged_with_its_code_on_both_backends() {
-    for backend in [WsBackend::Tungstenite, WsBackend::FastWebSockets] {
+async fn a_peer_close_over_websockets_is_logged_with_its_code_with_deflate_on_and_off() {
+    for deflate in [Deflate::default(), Deflate::off()] {
         let (logs, _guard) = logs::capture();
         let options = HttpOptions {
-            backend,
+            deflate: deflate.clone(),
             ..HttpOptions::default()
         };
         let (_server, url) = serve_ws(test_server(), options).await;
@@ -72,7 +72,7 @@ async fn a_peer_close_over_websockets_is_logged_with_its_code_on_both_backends()
             line.contains("closed by the peer")
                 && line.contains("code=4001")
                 && line.contains("going home"),
-            "{backend:?}: {line}"
+            "{deflate:?}: {line}"
         );
     }
 }

@@ -384,3 +384,157 @@ async fn extra_headers_reach_every_http_response() {
         );
     }
 }
+
+/// A WebSocket spoken by hand over TCP, for frames no WebSocket library sends.
+mod by_hand {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    /// Opens `url` (`ws://host:port/path`), offering `extensions` if given; returns the
+    /// socket and the response's header block.
+    pub(super) async fn open(url: &str, extensions: Option<&str>) -> (TcpStream, String) {
+        let rest = url.strip_prefix("ws://").expect("a ws:// URL");
+        let (host, path) = rest.split_once('/').expect("a path");
+        let mut tcp = TcpStream::connect(host).await.expect("connects");
+        let offer = extensions
+            .map(|e| format!("Sec-WebSocket-Extensions: {e}\r\n"))
+            .unwrap_or_default();
+        let request = format!(
+            "GET /{path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n{offer}\r\n"
+        );
+        tcp.write_all(request.as_bytes()).await.unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8; 1];
+            tcp.read_exact(&mut byte).await.expect("a response");
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8(head).unwrap();
+        assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+        (tcp, head)
+    }
+
+    /// One final frame: `first` is the first byte (FIN, RSV1, opcode); masked with a
+    /// fixed key unless `mask` is false.
+    pub(super) fn frame(first: u8, payload: &[u8], mask: bool) -> Vec<u8> {
+        let key = [0x37, 0xfa, 0x21, 0x3d];
+        let mut out = vec![first];
+        let bit = if mask { 0x80 } else { 0 };
+        match payload.len() {
+            n if n < 126 => out.push(bit | n as u8),
+            n if n <= 0xffff => {
+                out.push(bit | 126);
+                out.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+            n => {
+                out.push(bit | 127);
+                out.extend_from_slice(&(n as u64).to_be_bytes());
+            }
+        }
+        if mask {
+            out.extend_from_slice(&key);
+            out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
+        } else {
+            out.extend_from_slice(payload);
+        }
+        out
+    }
+
+    /// Reads the server's frames until its close frame; returns its code.
+    pub(super) async fn close_code(tcp: &mut TcpStream) -> Option<u16> {
+        loop {
+            let mut head = [0u8; 2];
+            tcp.read_exact(&mut head).await.ok()?;
+            let len = match head[1] & 0x7f {
+                126 => u64::from(tcp.read_u16().await.ok()?),
+                127 => tcp.read_u64().await.ok()?,
+                n => u64::from(n),
+            };
+            let mut payload = vec![0u8; len as usize];
+            tcp.read_exact(&mut payload).await.ok()?;
+            if head[0] & 0x0f == 0x8 {
+                return payload
+                    .get(..2)
+                    .map(|code| u16::from_be_bytes([code[0], code[1]]));
+            }
+        }
+    }
+}
+
+/// RFC 6455 §5.1: a server must close the connection on an unmasked client frame.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unmasked_client_frame_closes_with_1002() {
+    let (_server, url) = serve_ws(test_server(), HttpOptions::default()).await;
+    let good = good_client(&url).await;
+    let (mut tcp, _) = by_hand::open(&url, None).await;
+    let unmasked = by_hand::frame(0x82, &[1, 2, 3], false);
+    tokio::io::AsyncWriteExt::write_all(&mut tcp, &unmasked)
+        .await
+        .unwrap();
+    let code = tokio::time::timeout(WAIT, by_hand::close_code(&mut tcp))
+        .await
+        .expect("the server closes in time");
+    assert_eq!(code, Some(1002));
+    still_served(&good).await;
+}
+
+/// 64 MiB of zeros deflated into about 64 KiB: a frame far below the message limit that
+/// inflates far above it. The server stops inflating at the limit (4 MiB + 4096) and
+/// closes with 1009, and its memory does not grow by the inflated size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deflate_bomb_closes_with_1009_before_the_memory_is_used() {
+    let server = ChildServer::start(&[]).await;
+    let url = server.url.clone();
+    let good = good_client(&url).await;
+    let bomb = deflated_zeros(64 << 20);
+    assert!(bomb.len() < 256 << 10, "{} bytes", bomb.len());
+    let before = server.memory();
+    for _ in 0..5 {
+        let (mut tcp, head) = by_hand::open(&url, Some("permessage-deflate")).await;
+        assert!(
+            head.to_ascii_lowercase()
+                .contains("sec-websocket-extensions: permessage-deflate"),
+            "deflate agreed: {head}"
+        );
+        // FIN + RSV1 (compressed) + binary.
+        let frame = by_hand::frame(0xc2, &bomb, true);
+        tokio::io::AsyncWriteExt::write_all(&mut tcp, &frame)
+            .await
+            .unwrap();
+        let code = tokio::time::timeout(WAIT, by_hand::close_code(&mut tcp))
+            .await
+            .expect("the server closes in time");
+        assert_eq!(code, Some(1009));
+    }
+    still_served(&good).await;
+    let grown = server.memory().peak.saturating_sub(before.peak);
+    assert!(
+        grown < 48 << 20,
+        "the server's peak memory grew by {grown} bytes for five 64 MiB bombs"
+    );
+}
+
+/// `n` zeros deflated as permessage-deflate sends them (raw deflate, sync flush, the
+/// trailing `00 00 ff ff` removed).
+fn deflated_zeros(n: usize) -> Vec<u8> {
+    use flate2::{Compress, Compression, FlushCompress};
+    let mut deflate = Compress::new(Compression::best(), false);
+    let block = vec![0u8; 1 << 20];
+    let mut out = Vec::with_capacity(1 << 20);
+    for i in 0..n / block.len() {
+        let flush = if (i + 1) * block.len() >= n {
+            FlushCompress::Sync
+        } else {
+            FlushCompress::None
+        };
+        deflate.compress_vec(&block, &mut out, flush).unwrap();
+    }
+    assert_eq!(deflate.total_in() as usize, n, "every zero went in");
+    assert!(
+        out.ends_with(&[0, 0, 0xff, 0xff]),
+        "a sync flush ends the data"
+    );
+    out.truncate(out.len() - 4);
+    out
+}

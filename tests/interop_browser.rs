@@ -56,3 +56,64 @@ async fn chat_page_in_chromium_talks_to_the_rust_server() {
         );
     }
 }
+
+/// The headers of `--http-header` (the CLI flag; `--http-headers-file`, read from the
+/// reference's `WSLINK_HTTP_HEADERS` too, takes the same pairs as JSON) go on the static
+/// files: with COOP/COEP the page is cross-origin isolated in real Chromium (what a page
+/// that uses `SharedArrayBuffer` needs), without them it is not. Chromium's own WebSocket
+/// offers permessage-deflate, and the server agrees to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coop_and_coep_headers_make_the_page_cross_origin_isolated_in_chromium() {
+    use clap::Parser;
+    /// A command line with the server's flags, as an application built on
+    /// `wslink::cli` has.
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        server: wslink::cli::ServerArgs,
+    }
+
+    require("/usr/bin/chromium".into(), "Debian chromium");
+    let www = repo().join("examples/chat/www");
+    let cli = Cli::try_parse_from([
+        "wslink",
+        "--http-header",
+        "Cross-Origin-Opener-Policy: same-origin",
+        "--http-header",
+        "Cross-Origin-Embedder-Policy: require-corp",
+    ])
+    .expect("the CLI takes --http-header");
+    let isolating = cli.server.extra_headers().expect("valid headers");
+    for (headers, isolated) in [(isolating, true), (Vec::new(), false)] {
+        let options = HttpOptions {
+            content: Some(www.clone()),
+            extra_headers: headers,
+            ..HttpOptions::default()
+        };
+        let server = Server::builder()
+            .codec(JsonCodec::with_style(Style::Python))
+            .protocol(chat::Chat::new("Rust server"));
+        let (_server, ws_url) = serve_ws(server, options).await;
+        let page = ws_url.replace("ws://", "http://").replace("/ws", "/");
+        let (ok, output) = node(
+            "isolation_browser.js",
+            &[&page, &ws_url],
+            Duration::from_secs(120),
+        )
+        .await;
+        println!("{output}");
+        assert!(ok, "the page ({page}) failed in Chromium:\n{output}");
+        let line = output
+            .lines()
+            .find_map(|l| l.strip_prefix("isolation: "))
+            .unwrap_or_else(|| panic!("no report:\n{output}"));
+        let report: serde_json::Value = serde_json::from_str(line).expect("a JSON report");
+        assert_eq!(report["crossOriginIsolated"], isolated, "{report}");
+        assert_eq!(report["sharedArrayBuffer"], isolated, "{report}");
+        let extensions = report["extensions"].as_str().unwrap_or_default();
+        assert!(
+            extensions.starts_with("permessage-deflate"),
+            "Chromium's offer agreed: {report}"
+        );
+    }
+}

@@ -17,7 +17,14 @@ async fn npm_client_2x_passes_the_suite_against_the_rust_server() {
     // must not delay a fast one (the Python server fails this on purpose of its design).
     let (ok, output) = node(
         "js_client_suite.js",
-        &[&url, "--gen", "2", "--concurrent"],
+        &[
+            &url,
+            "--gen",
+            "2",
+            "--concurrent",
+            "--expect-deflate",
+            "yes",
+        ],
         Duration::from_secs(300),
     )
     .await;
@@ -25,6 +32,10 @@ async fn npm_client_2x_passes_the_suite_against_the_rust_server() {
     assert!(
         ok,
         "the npm wslink 2.x suite failed against the Rust server:\n{output}"
+    );
+    assert!(
+        output.contains("Sec-WebSocket-Extensions agreed: \"permessage-deflate"),
+        "ws's default offer must be agreed to:\n{output}"
     );
     assert!(
         output.contains("# fail 0"),
@@ -45,7 +56,8 @@ async fn npm_client_1x_passes_the_suite_against_the_rust_server() {
         wslink::json::Style::Python,
     ));
     let (_server, url) = serve_ws(server, HttpOptions::default()).await;
-    let args = v1_suite_args(&url);
+    let mut args = v1_suite_args(&url);
+    args.extend(["--expect-deflate", "yes"]);
     let (ok, output) = node("js_client_suite.js", &args, Duration::from_secs(300)).await;
     println!("{output}");
     assert!(
@@ -73,13 +85,13 @@ async fn npm_clients_1x_and_2x_share_one_rust_server() {
     );
 }
 
-/// The same 2.x and 1.x suites with the server on the optional fastwebsockets backend
-/// (`HttpOptions::backend`; test builds have the feature): the real client must not tell
-/// the difference.
+/// The same 2.x and 1.x suites with the server refusing permessage-deflate (the
+/// `--no-ws-compress` of the reference), which the `ws` client offers by default: the
+/// real client must not tell the difference.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn npm_clients_pass_the_suite_on_the_fastwebsockets_backend() {
+async fn npm_clients_pass_the_suite_with_deflate_refused() {
     let fast = || HttpOptions {
-        backend: wslink::ws::WsBackend::FastWebSockets,
+        deflate: wslink::ws::Deflate::off(),
         ..HttpOptions::default()
     };
     let (_v2, url2) = serve_ws(common::test_server(), fast()).await;
@@ -87,16 +99,29 @@ async fn npm_clients_pass_the_suite_on_the_fastwebsockets_backend() {
         wslink::json::Style::Python,
     ));
     let (_v1, url1) = serve_ws(v1_server, fast()).await;
+    let mut v1 = v1_suite_args(&url1);
+    v1.extend(["--expect-deflate", "no"]);
     for args in [
-        vec![url2.as_str(), "--gen", "2", "--concurrent"],
-        v1_suite_args(&url1),
+        vec![
+            url2.as_str(),
+            "--gen",
+            "2",
+            "--concurrent",
+            "--expect-deflate",
+            "no",
+        ],
+        v1,
     ] {
         let (ok, output) = node("js_client_suite.js", &args, Duration::from_secs(300)).await;
         println!("{output}");
         assert!(
             ok && output.contains("# fail 0"),
-            "the npm suite ({}) failed against the Rust server on fastwebsockets:\n{output}",
+            "the npm suite ({}) failed against the Rust server without deflate:\n{output}",
             args[1..].join(" ")
+        );
+        assert!(
+            output.contains("Sec-WebSocket-Extensions agreed: \"\""),
+            "{output}"
         );
     }
 }

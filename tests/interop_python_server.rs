@@ -11,10 +11,17 @@ use wslink::client::{Client, ClientError};
 
 const SECRET: &str = "py-secret";
 
+/// A client on a connection that agreed on permessage-deflate (our client offers it, and
+/// aiohttp's `compress=True`, the reference's default, accepts it).
 async fn client(peer: &Peer) -> Client {
     let transport = wslink::ws::connect(&peer.url)
         .await
         .expect("connect to the Python server");
+    assert!(
+        transport.deflate(),
+        "the Python server agrees on deflate: {:?}",
+        transport.extensions()
+    );
     Client::connect(transport, SECRET)
         .await
         .expect("hello accepted by the Python server")
@@ -38,6 +45,28 @@ async fn rust_client_runs_the_test_protocol_against_python_wslink_2() {
     check::every_row(&c, &client(&peer).await, PYTHON, sizes).await;
     // Python's msgpack hands out ExtType and Timestamp and packs them back the same.
     check::echo_extensions(&c).await;
+}
+
+/// The same rows on connections that offer no compression (`Deflate::off`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rust_client_without_deflate_runs_the_test_protocol_against_python_wslink_2() {
+    let peer = python_server(2, SECRET).await;
+    let options = wslink::ws::ConnectOptions {
+        deflate: wslink::ws::Deflate::off(),
+        ..Default::default()
+    };
+    let plain = || async {
+        let transport = wslink::ws::connect_with(&peer.url, &options)
+            .await
+            .expect("connect to the Python server");
+        assert!(!transport.deflate(), "{:?}", transport.extensions());
+        Client::connect(transport, SECRET).await.expect("hello")
+    };
+    let sizes = check::Sizes {
+        publications: 200,
+        big_binary: 20 * 1024 * 1024,
+    };
+    check::every_row(&plain().await, &plain().await, PYTHON, sizes).await;
 }
 
 /// The typed client of our test protocol (`#[wslink::protocol(client = TestClient)]`)
@@ -235,6 +264,7 @@ async fn v1_client(peer: &Peer) -> Client {
     let transport = wslink::ws::connect(&peer.url)
         .await
         .expect("connect to the Python 1.x server");
+    assert!(transport.deflate(), "{:?}", transport.extensions());
     wslink::client::ClientBuilder::with_codec(wslink::json::JsonCodec::new())
         .secret(SECRET)
         .connect(transport)

@@ -17,6 +17,8 @@
 //                        Python server handles one connection's calls in order, so
 //                        this is off by default; the result is reported either way.
 //   --case-timeout MS    time limit of an ordinary case (default 20000)
+//   --expect-deflate yes|no  also require that the server agreed (yes) or refused (no)
+//                        the permessage-deflate that ws offers by default
 //
 // Every case is time-bounded: a hung call fails its case instead of the run.
 // Exit status is non-zero when any case fails (node:test sets it).
@@ -45,6 +47,11 @@ function parseArgs(argv) {
     else if (a === '--big-download') o.bigDownload = num(a, next());
     else if (a === '--concurrent') o.concurrent = true;
     else if (a === '--case-timeout') o.caseTimeout = num(a, next());
+    else if (a === '--expect-deflate') {
+      const v = next();
+      if (v !== 'yes' && v !== 'no') usage('--expect-deflate wants yes or no');
+      o.expectDeflate = v === 'yes';
+    }
     else if (a === '-h' || a === '--help') usage(null);
     else if (!a.startsWith('--') && !o.url) o.url = a;
     else usage(`unknown argument ${a}`);
@@ -56,7 +63,7 @@ function parseArgs(argv) {
 function usage(msg) {
   if (msg) console.error(`js_client_suite: ${msg}`);
   console.error('usage: node js_client_suite.js URL [--gen 2|1] [--secret S] [--big-upload BYTES]\n' +
-    '       [--big-download BYTES] [--concurrent] [--case-timeout MS]');
+    '       [--big-download BYTES] [--concurrent] [--case-timeout MS] [--expect-deflate yes|no]');
   process.exit(msg ? 2 : 0);
 }
 
@@ -423,6 +430,19 @@ describe(`wslink ${client.wslinkVersion(gen)} (gen ${gen}) client against ${url}
   });
 
   describe('connection', () => {
+    test('permessage-deflate agreed as --expect-deflate says', {
+      timeout: T, skip: opt.expectDeflate === undefined && 'no --expect-deflate',
+    }, async (t) => {
+      const c = await connect();
+      assert.equal(await call(c.session, 'test.add', [1, 2]), 3);
+      const agreed = client.agreedExtensions();
+      await c.close();
+      assert.ok(agreed.length > 0, 'a socket opened');
+      const last = agreed[agreed.length - 1];
+      t.diagnostic(`Sec-WebSocket-Extensions agreed: ${JSON.stringify(last)}`);
+      assert.equal(/(^|,)\s*permessage-deflate/.test(last), opt.expectDeflate, `agreed: ${JSON.stringify(last)}`);
+    });
+
     test('wrong secret → -32000 "Authentication failed"', { timeout: T }, async () => {
       const err = await client.connect({ url, gen, secret: `${secret}-wrong`, timeoutMs: T - 1000 }).then(
         (c) => { c.close(); throw new Error('connected with a wrong secret'); },

@@ -48,11 +48,10 @@ pub(crate) struct Cli {
     /// Pin the servers the tool starts to these CPUs (taskset list, e.g. `1`).
     #[arg(long, global = true)]
     pub(crate) pin_server: Option<String>,
-    /// Also measure our server and the raw baseline on this second WebSocket
-    /// implementation (`fastwebsockets`, which this tool is always built with), as
-    /// columns `rust-fws` and `raw-fws`.
-    #[arg(long, value_name = "NAME")]
-    pub(crate) also_backend: Option<wslink::ws::WsBackend>,
+    /// Also measure our server with permessage-deflate agreed and refused (bytes on the
+    /// wire, server CPU per call, memory per idle connection) on typical traffic.
+    #[arg(long)]
+    pub(crate) deflate: bool,
     /// Also write the table as JSON to FILE.
     #[arg(long, global = true, value_name = "FILE")]
     pub(crate) json: Option<PathBuf>,
@@ -147,9 +146,9 @@ pub(crate) enum Cmd {
         /// burst of queued messages.
         #[arg(long)]
         one_write: bool,
-        /// The server's WebSocket implementation (`tungstenite` or `fastwebsockets`).
-        #[arg(long, default_value = "tungstenite")]
-        backend: wslink::ws::WsBackend,
+        /// Refuse permessage-deflate (the server's `--no-ws-compress`).
+        #[arg(long)]
+        no_deflate: bool,
         /// rust: share publications with other nodes through this broker.
         #[arg(long, value_name = "URL")]
         pubsub: Option<wslink::cli::BrokerUrl>,

@@ -21,6 +21,7 @@ mod broker;
 mod chart;
 mod cli;
 mod cluster;
+mod deflate;
 mod filtered;
 mod lean;
 mod lean_report;
@@ -96,12 +97,12 @@ fn main() -> ExitCode {
                 port,
                 secret,
                 one_write,
-                backend,
+                no_deflate,
                 pubsub,
                 pubsub_namespace,
             }) => {
                 let pubsub = pubsub.map(|url| (url, pubsub_namespace));
-                serve(which, port, &secret, one_write, backend, pubsub).await
+                serve(which, port, &secret, one_write, no_deflate, pubsub).await
             }
             Some(Cmd::Cluster { broker }) => {
                 let plan = cluster::ClusterPlan::new(cli.quick);
@@ -124,11 +125,15 @@ async fn serve(
     port: u16,
     secret: &str,
     one_write: bool,
-    backend: wslink::ws::WsBackend,
+    no_deflate: bool,
     pubsub: Option<(wslink::cli::BrokerUrl, String)>,
 ) -> Result<(), String> {
     let options = wslink::ws::HttpOptions {
-        backend,
+        deflate: if no_deflate {
+            wslink::ws::Deflate::off()
+        } else {
+            wslink::ws::Deflate::default()
+        },
         ..Default::default()
     };
     match which {
@@ -222,6 +227,13 @@ async fn bench(cli: Cli, nofile: u64) -> Result<(), String> {
         let lean = lean_report::LeanTable::new(lean);
         println!("{}", lean.markdown());
         json["npm_like"] = lean.json();
+    }
+    if cli.deflate {
+        let ours = targets
+            .iter()
+            .find(|t| t.name == "rust")
+            .ok_or("no rust target")?;
+        deflate::run(ours).await?;
     }
     write_outputs(&cli, &json)
 }

@@ -935,12 +935,13 @@ async fn idle(t: &Target, plan: &Plan, r: &mut Results) -> Result<(), String> {
             sys::nofile(std::process::id()),
         ));
     }
-    for (client, _) in &held {
+    // By value: a connection not yet split is `Send` but not `Sync`.
+    for (client, raw) in held {
         if let Some(c) = client {
             c.close().await;
         }
+        drop(raw);
     }
-    drop(held);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! The servers to measure: those named on the command line (`run`), or those the tool
-//! starts (ours, the raw baselines, optionally on a second backend, and Python).
+//! starts (ours, the raw baselines, and Python).
 
 use crate::cli::{Cli, Cmd};
 use crate::phases::{Kind, Target};
@@ -52,7 +52,7 @@ pub(crate) fn given(run: &Cmd) -> Vec<Target> {
     targets
 }
 
-/// Our server and the raw baselines (on `--also-backend` too), and with `--compare` the
+/// Our server and the raw baselines, and with `--compare` the
 /// Python server: started, each its own process, ready.
 pub(crate) fn start(
     cli: &Cli,
@@ -78,7 +78,7 @@ pub(crate) fn start(
 }
 
 fn servers(cli: &Cli) -> Result<Vec<Server>, String> {
-    let mut servers: Vec<Server> = vec![
+    let servers: Vec<Server> = vec![
         ("rust", "rust", Kind::Wslink, None, None),
         ("raw", "raw", Kind::Raw, None, None),
         (
@@ -89,14 +89,7 @@ fn servers(cli: &Cli) -> Result<Vec<Server>, String> {
             Some(ONE_WRITE_PHASES),
         ),
     ];
-    if let Some(backend) = cli.also_backend {
-        if !backend.is_available() {
-            return Err(format!("--also-backend {backend}: this build lacks it"));
-        }
-        let flag = format!("--backend={backend}");
-        servers.push(("rust-fws", "rust", Kind::Wslink, Some(flag.clone()), None));
-        servers.push(("raw-fws", "raw", Kind::Raw, Some(flag), None));
-    }
+    let _ = cli;
     Ok(servers)
 }
 

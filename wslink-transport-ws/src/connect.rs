@@ -11,19 +11,21 @@
 #[cfg(feature = "tls")]
 use std::sync::Arc;
 
+use http::Uri;
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::MaybeTlsStream;
 use wslink_core::{PeerInfo, TransportError};
 
-use crate::stream::{transport_error, WsTransport};
+use crate::deflate::Deflate;
+use crate::handshake;
+use crate::stream::WsTransport;
 #[cfg(feature = "tls")]
 use crate::tls::TlsError;
 #[cfg(feature = "tls")]
 use rustls_pki_types::CertificateDer;
 
-/// A client connection to a server.
-pub type ClientTransport = WsTransport<MaybeTlsStream<TcpStream>>;
+/// A client connection to a server (the same transport a listener accepts).
+pub type ClientTransport = WsTransport;
 
 /// Settings of a client connection.
 #[derive(Debug, Clone)]
@@ -35,6 +37,9 @@ pub struct ConnectOptions {
     /// (default: never). wslink servers ping every 30 s; a client that pings too (the
     /// client's `keepalive`) can use a shorter limit.
     pub dead_after: Option<std::time::Duration>,
+    /// permessage-deflate offered to the server (default: on, as browsers and the `ws`
+    /// client do; [`Deflate::off`] offers nothing).
+    pub deflate: Deflate,
     /// Root certificates trusted for `wss://` besides the platform's (DER). Feature `tls`.
     #[cfg(feature = "tls")]
     pub extra_roots: Vec<CertificateDer<'static>>,
@@ -54,6 +59,7 @@ impl Default for ConnectOptions {
         ConnectOptions {
             max_message_size: 64 << 20,
             dead_after: None,
+            deflate: Deflate::default(),
             #[cfg(feature = "tls")]
             extra_roots: Vec::new(),
             #[cfg(feature = "tls")]
@@ -91,13 +97,12 @@ impl ConnectOptions {
         self
     }
 
-    fn connector(&self) -> Result<tokio_tungstenite::Connector, TransportError> {
-        let config = match &self.tls_config {
-            Some(config) => config.clone(),
+    fn client_config(&self) -> Result<Arc<rustls::ClientConfig>, TransportError> {
+        match &self.tls_config {
+            Some(config) => Ok(config.clone()),
             None => crate::tls::client_config(&self.extra_roots, self.platform_roots)
-                .map_err(|e| TransportError::Protocol(e.to_string()))?,
-        };
-        Ok(tokio_tungstenite::Connector::Rustls(config))
+                .map_err(|e| TransportError::Protocol(e.to_string())),
+        }
     }
 }
 
@@ -112,38 +117,76 @@ pub async fn connect_with(
     url: &str,
     options: &ConnectOptions,
 ) -> Result<ClientTransport, TransportError> {
-    let config = WebSocketConfig::default()
-        .max_message_size(Some(options.max_message_size))
-        .max_frame_size(Some(options.max_message_size));
-    #[cfg(feature = "tls")]
-    let connected = {
-        let secure = url
-            .get(..6)
-            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("wss://"));
-        let connector = if secure {
-            Some(options.connector()?)
-        } else {
-            None
-        };
-        tokio_tungstenite::connect_async_tls_with_config(url, Some(config), true, connector).await
+    let uri: Uri = url
+        .parse()
+        .map_err(|e| TransportError::Protocol(format!("bad URL `{url}`: {e}")))?;
+    let secure = match uri.scheme_str() {
+        Some(s) if s.eq_ignore_ascii_case("ws") => false,
+        Some(s) if s.eq_ignore_ascii_case("wss") => true,
+        _ => {
+            return Err(TransportError::Protocol(format!(
+                "bad URL `{url}`: ws:// or wss:// expected"
+            )))
+        }
     };
-    #[cfg(not(feature = "tls"))]
-    let connected = tokio_tungstenite::connect_async_with_config(url, Some(config), true).await;
-    let (ws, _response) = connected.map_err(transport_error)?;
-    let remote_addr = match ws.get_ref() {
-        MaybeTlsStream::Plain(tcp) => tcp.peer_addr().ok(),
-        #[cfg(feature = "tls")]
-        MaybeTlsStream::Rustls(tls) => tls.get_ref().0.peer_addr().ok(),
-        _ => None,
+    let host = uri
+        .host()
+        .ok_or_else(|| TransportError::Protocol(format!("bad URL `{url}`: no host")))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+    let tcp = TcpStream::connect((host, port)).await?;
+    let _ = tcp.set_nodelay(true);
+    let remote_addr = tcp.peer_addr().ok();
+    let ws_options = yawc::Options {
+        max_payload_read: Some(crate::stream::yawc_limit(options.max_message_size)),
+        max_read_buffer: Some(crate::stream::yawc_limit(options.max_message_size)),
+        compression: options.deflate.options(None),
+        check_utf8: true,
+        ..yawc::Options::default()
     };
-    Ok(WsTransport::new(
-        ws,
-        PeerInfo {
-            remote_addr,
-            origin: None,
-            path: None,
-            query: None,
-        },
-    )
-    .dead_after(options.dead_after))
+    let (ws, extensions) = if secure {
+        secure_handshake(tcp, host, &uri, options, ws_options).await?
+    } else {
+        handshake::client(TokioIo::new(tcp), &uri, &options.deflate, ws_options).await?
+    };
+    let peer = PeerInfo {
+        remote_addr,
+        origin: None,
+        path: None,
+        query: None,
+    };
+    Ok(WsTransport::new(ws, peer, extensions)
+        .dead_after(options.dead_after)
+        .max_message_size(options.max_message_size))
+}
+
+#[cfg(feature = "tls")]
+async fn secure_handshake(
+    tcp: TcpStream,
+    host: &str,
+    uri: &Uri,
+    options: &ConnectOptions,
+    ws_options: yawc::Options,
+) -> Result<(yawc::WebSocket<yawc::HttpStream>, Option<String>), TransportError> {
+    let config = options.client_config()?;
+    let name = rustls_pki_types::ServerName::try_from(host.to_owned())
+        .map_err(|e| TransportError::Protocol(format!("bad TLS server name `{host}`: {e}")))?;
+    let tls = tokio_rustls::TlsConnector::from(config)
+        .connect(name, tcp)
+        .await
+        .map_err(|e| TransportError::Protocol(format!("TLS handshake failed: {e}")))?;
+    handshake::client(TokioIo::new(tls), uri, &options.deflate, ws_options).await
+}
+
+#[cfg(not(feature = "tls"))]
+async fn secure_handshake(
+    _tcp: TcpStream,
+    _host: &str,
+    _uri: &Uri,
+    _options: &ConnectOptions,
+    _ws_options: yawc::Options,
+) -> Result<(yawc::WebSocket<yawc::HttpStream>, Option<String>), TransportError> {
+    Err(TransportError::Protocol(
+        "wss:// needs the `tls` feature".into(),
+    ))
 }

@@ -7,9 +7,10 @@
 //! from extra static mounts; a plain GET on the endpoint gets 400 (the reference answers
 //! 500 and leaks a connection entry).
 //!
-//! [`HttpOptions::backend`] picks the WebSocket implementation of the upgraded
-//! connections (tokio-tungstenite by default, or fastwebsockets with the
-//! `fastwebsockets` feature); the HTTP side, the handshake and its checks are the same.
+//! The upgrade itself is [`WsService`]'s, the tower service an application can also mount
+//! in its own router: the listener is that service behind its own hyper server, with
+//! static files and TLS beside it. [`HttpOptions::extra_headers`] go on every answer,
+//! upgrades and files alike.
 //!
 //! With [`HttpOptions::tls`] set (feature `tls`), every accepted TCP connection first does
 //! a TLS handshake, in its own task and bounded by the configuration's handshake timeout;
@@ -24,32 +25,22 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use http::header::{
-    CONNECTION, CONTENT_TYPE, ORIGIN, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY,
-    SEC_WEBSOCKET_VERSION, UPGRADE,
-};
 use http::{Request, Response, StatusCode};
 use http_body_util::combinators::UnsyncBoxBody;
-use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
-use tokio_tungstenite::WebSocketStream;
 use wslink_core::defaults::{DEFAULT_MAX_FRAME_SIZE, MESSAGE_OVERHEAD};
-use wslink_core::{Listener, PeerInfo};
+use wslink_core::Listener;
 
-use crate::backend::{ServerTransport, WsBackend};
-#[cfg(feature = "fastwebsockets")]
-use crate::fast::FastTransport;
+use crate::deflate::Deflate;
 use crate::static_files::StaticFiles;
 use crate::stream::WsTransport;
 #[cfg(feature = "tls")]
 use crate::tls::TlsConfig;
+use crate::upgrade::{add_headers, plain, WsAcceptor, WsService};
 
 type Body = UnsyncBoxBody<Bytes, std::io::Error>;
 
@@ -66,19 +57,15 @@ pub struct HttpOptions {
     pub content: Option<PathBuf>,
     /// Extra static mounts: `(name, folder)` served at `/name/…`.
     pub fs_endpoints: Vec<(String, PathBuf)>,
-    /// The WebSocket implementation of the connections (default
-    /// [`WsBackend::Tungstenite`]). [`WsBackend::FastWebSockets`] needs the
-    /// `fastwebsockets` feature: without it [`WsListener::bind`] fails (and a listener
-    /// made by [`WsListener::from_tcp`] answers upgrades with 501). Every other option
-    /// applies to both, except [`read_buffer_size`](Self::read_buffer_size).
-    pub backend: WsBackend,
+    /// permessage-deflate (RFC 7692), accepted when a client offers it (default on, as
+    /// the reference's aiohttp server does; [`Deflate::off`] is its `--no-ws-compress`).
+    pub deflate: Deflate,
     /// Largest WebSocket message (and frame) accepted from a client. Default 4 MiB +
     /// 4096, the reference's `WSLINK_MAX_MSG_SIZE + WSLINK_MSG_OVERHEAD`: clients send
     /// chunks of at most the announced `maxMsgSize`.
     pub max_message_size: usize,
-    /// Bytes read from a client socket at a time (default 8 KiB; tungstenite's own
-    /// default, 128 KiB per connection, dominates the memory of idle connections).
-    /// Tungstenite only: fastwebsockets always starts with 8 KiB and grows to fit a frame.
+    /// The read buffer each connection starts with (default 8 KiB); it grows to fit a
+    /// larger frame and shrinks back after it.
     pub read_buffer_size: usize,
     /// A client connection whose peer sent nothing at all (data, ping or pong) for this
     /// long is considered gone (noticed within twice that): its reads fail and the server
@@ -88,9 +75,11 @@ pub struct HttpOptions {
     /// Time allowed for an HTTP request's headers (default 10 s): a client that trickles
     /// its upgrade request (slowloris) is disconnected.
     pub header_read_timeout: std::time::Duration,
-    /// Headers added to every HTTP response (e.g. `Cross-Origin-Opener-Policy` and
-    /// `Cross-Origin-Embedder-Policy` for pages that need `SharedArrayBuffer`; what the
-    /// reference's `WSLINK_HTTP_HEADERS` is meant to do).
+    /// Headers added to every HTTP response, static files and upgrades alike (e.g.
+    /// `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy:
+    /// require-corp` for pages that need `SharedArrayBuffer`), as the reference's
+    /// `WSLINK_HTTP_HEADERS` does (the `wslink` command line reads that variable's JSON
+    /// file, and takes `--http-header`).
     pub extra_headers: Vec<(http::HeaderName, http::HeaderValue)>,
     /// If set, only upgrades whose `Origin` is listed are accepted (403 otherwise).
     /// Requests without an `Origin` (non-browser clients) are accepted.
@@ -111,7 +100,7 @@ impl Default for HttpOptions {
         HttpOptions {
             ws_endpoint: Some("/ws".into()),
             ws_prefix: false,
-            backend: WsBackend::default(),
+            deflate: Deflate::default(),
             content: None,
             fs_endpoints: Vec::new(),
             max_message_size: DEFAULT_MAX_FRAME_SIZE + MESSAGE_OVERHEAD,
@@ -139,7 +128,7 @@ struct HttpState {
     options: HttpOptions,
     content: Option<StaticFiles>,
     mounts: Vec<(String, StaticFiles)>,
-    accepted: mpsc::Sender<ServerTransport>,
+    ws: WsService,
     #[cfg(feature = "tls")]
     tls: Option<(tokio_rustls::TlsAcceptor, std::time::Duration)>,
 }
@@ -147,36 +136,26 @@ struct HttpState {
 /// Listens for HTTP connections and yields WebSocket upgrades as transports.
 #[derive(Debug)]
 pub struct WsListener {
-    incoming: mpsc::Receiver<ServerTransport>,
+    incoming: WsAcceptor,
     local_addr: SocketAddr,
     tls: bool,
     http: JoinHandle<()>,
 }
 
 impl WsListener {
-    /// Binds `addr` (port 0 picks a free port) and starts serving HTTP. Fails with
-    /// [`std::io::ErrorKind::Unsupported`] if [`HttpOptions::backend`] is not in this
-    /// build.
+    /// Binds `addr` (port 0 picks a free port) and starts serving HTTP.
     pub async fn bind(
         addr: impl tokio::net::ToSocketAddrs,
         options: HttpOptions,
     ) -> std::io::Result<WsListener> {
-        if !options.backend.is_available() {
-            return Err(unavailable(options.backend));
-        }
         let tcp = TcpListener::bind(addr).await?;
         Ok(Self::from_tcp(tcp, options))
     }
 
-    /// Serves HTTP on an already bound listener. If [`HttpOptions::backend`] is not in
-    /// this build, every upgrade is answered 501 (and an error logged here).
+    /// Serves HTTP on an already bound listener.
     pub fn from_tcp(tcp: TcpListener, options: HttpOptions) -> WsListener {
-        if !options.backend.is_available() {
-            let error = unavailable(options.backend);
-            tracing::error!(%error, "WebSocket upgrades will fail");
-        }
         let local_addr = tcp.local_addr().expect("a bound listener has an address");
-        let (tx, rx) = mpsc::channel(options.backlog.max(1));
+        let (ws, incoming) = WsService::new(options.clone());
         let state = Arc::new(HttpState {
             #[cfg(feature = "tls")]
             tls: options
@@ -196,7 +175,7 @@ impl WsListener {
                 })
                 .collect(),
             options,
-            accepted: tx,
+            ws,
         });
         #[cfg(feature = "tls")]
         let tls = state.tls.is_some();
@@ -204,7 +183,7 @@ impl WsListener {
         let tls = false;
         let http = tokio::spawn(accept_loop(tcp, state));
         WsListener {
-            incoming: rx,
+            incoming,
             local_addr,
             tls,
             http,
@@ -222,13 +201,6 @@ impl WsListener {
     }
 }
 
-fn unavailable(backend: WsBackend) -> std::io::Error {
-    std::io::Error::new(
-        std::io::ErrorKind::Unsupported,
-        format!("WebSocket backend `{backend}` is not in this build (Cargo feature `{backend}`)"),
-    )
-}
-
 impl Drop for WsListener {
     fn drop(&mut self) {
         self.http.abort();
@@ -237,10 +209,10 @@ impl Drop for WsListener {
 
 #[async_trait]
 impl Listener for WsListener {
-    type Transport = ServerTransport;
+    type Transport = WsTransport;
 
-    async fn accept(&mut self) -> Option<ServerTransport> {
-        self.incoming.recv().await
+    async fn accept(&mut self) -> Option<WsTransport> {
+        self.incoming.accept().await
     }
 }
 
@@ -290,27 +262,13 @@ where
     }
 }
 
-fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header(CONTENT_TYPE, "text/plain; charset=utf-8")
-        .body(
-            Full::new(Bytes::from_static(text.as_bytes()))
-                .map_err(|never| match never {})
-                .boxed_unsync(),
-        )
-        .expect("static response")
-}
-
 async fn handle(
     req: Request<Incoming>,
     state: Arc<HttpState>,
     remote: SocketAddr,
 ) -> Result<Response<Body>, Infallible> {
     let mut response = route(req, &state, remote).await;
-    for (name, value) in &state.options.extra_headers {
-        response.headers_mut().insert(name.clone(), value.clone());
-    }
+    add_headers(&mut response, &state.options.extra_headers);
     Ok(response)
 }
 
@@ -326,7 +284,8 @@ async fn route(
                 .strip_prefix(endpoint.trim_end_matches('/'))
                 .is_some_and(|rest| rest.starts_with('/'));
         if path == endpoint || under {
-            return upgrade(req, state, remote);
+            // The service adds the extra headers itself; `handle` sets them again.
+            return state.ws.answer(req, Some(remote));
         }
     }
     for (prefix, dir) in &state.mounts {
@@ -348,116 +307,4 @@ async fn route(
         Some(dir) => dir.serve(req).await,
         None => plain(StatusCode::NOT_FOUND, "not found\n"),
     }
-}
-
-fn header_has(req: &Request<Incoming>, name: http::HeaderName, token: &str) -> bool {
-    req.headers()
-        .get_all(name)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case(token))
-}
-
-fn upgrade(req: Request<Incoming>, state: &HttpState, remote: SocketAddr) -> Response<Body> {
-    if !header_has(&req, UPGRADE, "websocket") || !header_has(&req, CONNECTION, "upgrade") {
-        return plain(
-            StatusCode::BAD_REQUEST,
-            "this is a WebSocket endpoint: upgrade expected\n",
-        );
-    }
-    if req
-        .headers()
-        .get(SEC_WEBSOCKET_VERSION)
-        .map(|v| v.as_bytes())
-        != Some(b"13")
-    {
-        let mut response = plain(
-            StatusCode::UPGRADE_REQUIRED,
-            "WebSocket version 13 expected\n",
-        );
-        response
-            .headers_mut()
-            .insert(SEC_WEBSOCKET_VERSION, http::HeaderValue::from_static("13"));
-        return response;
-    }
-    let Some(key) = req.headers().get(SEC_WEBSOCKET_KEY) else {
-        return plain(StatusCode::BAD_REQUEST, "Sec-WebSocket-Key missing\n");
-    };
-    let accept = derive_accept_key(key.as_bytes());
-    let origin = req
-        .headers()
-        .get(ORIGIN)
-        .and_then(|o| o.to_str().ok())
-        .map(str::to_owned);
-    if let (Some(allowed), Some(origin)) = (&state.options.allowed_origins, &origin) {
-        if !allowed.iter().any(|a| a == origin) {
-            tracing::warn!(%origin, %remote, "upgrade refused: origin not allowed");
-            return plain(StatusCode::FORBIDDEN, "origin not allowed\n");
-        }
-    }
-    let backend = state.options.backend;
-    if !backend.is_available() {
-        tracing::error!(%backend, "upgrade refused: backend not in this build");
-        return plain(
-            StatusCode::NOT_IMPLEMENTED,
-            "WebSocket backend not in this build\n",
-        );
-    }
-    let peer = PeerInfo {
-        remote_addr: Some(remote),
-        origin,
-        path: Some(req.uri().path().to_owned()),
-        query: req.uri().query().map(str::to_owned),
-    };
-    let config = WebSocketConfig::default()
-        .read_buffer_size(state.options.read_buffer_size)
-        .max_message_size(Some(state.options.max_message_size))
-        .max_frame_size(Some(state.options.max_message_size));
-    let accepted = state.accepted.clone();
-    let dead_after = state.options.dead_after;
-    #[cfg(feature = "fastwebsockets")]
-    let max_message_size = state.options.max_message_size;
-    tokio::spawn(async move {
-        match hyper::upgrade::on(req).await {
-            Ok(upgraded) => {
-                let transport = match backend {
-                    #[cfg(feature = "fastwebsockets")]
-                    WsBackend::FastWebSockets => ServerTransport::fast(FastTransport::new(
-                        upgraded,
-                        peer,
-                        max_message_size,
-                        dead_after,
-                    )),
-                    // Without the feature, `FastWebSockets` was refused above.
-                    _ => {
-                        let ws = WebSocketStream::from_raw_socket(
-                            TokioIo::new(upgraded),
-                            Role::Server,
-                            Some(config),
-                        )
-                        .await;
-                        ServerTransport::tungstenite(
-                            WsTransport::new(ws, peer).dead_after(dead_after),
-                        )
-                    }
-                };
-                if accepted.send(transport).await.is_err() {
-                    tracing::debug!("upgrade dropped: the server is not accepting");
-                }
-            }
-            Err(e) => tracing::debug!(error = %e, "upgrade failed"),
-        }
-    });
-    Response::builder()
-        .status(StatusCode::SWITCHING_PROTOCOLS)
-        .header(CONNECTION, "Upgrade")
-        .header(UPGRADE, "websocket")
-        .header(SEC_WEBSOCKET_ACCEPT, accept)
-        .body(
-            Full::new(Bytes::new())
-                .map_err(|never| match never {})
-                .boxed_unsync(),
-        )
-        .expect("static response")
 }

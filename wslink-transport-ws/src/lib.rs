@@ -5,11 +5,15 @@
 //!   (tower-http) on other paths.
 //! * [`connect`] — opens a `ws://` (or `wss://`) connection for a wslink client.
 //!
-//! The client yields [`WsTransport`]s (tokio-tungstenite framing); the listener yields
-//! [`ServerTransport`]s, on tokio-tungstenite too unless [`HttpOptions::backend`] picks
-//! fastwebsockets ([`WsBackend`]). Either way binary and text messages go to the codec
-//! whole, pings are answered, close frames carry the close code, and the size limit and
-//! keepalive of [`HttpOptions`] hold.
+//! * [`WsService`] — the same upgrade as a tower `Service`, to mount in an application's
+//!   own axum or hyper router; its [`WsAcceptor`] is the wslink `Listener`.
+//!
+//! Both sides run on [yawc](https://docs.rs/yawc) and yield [`WsTransport`]s: binary and
+//! text messages go to the codec whole, pings are answered, close frames carry the close
+//! code, unmasked frames from a client are refused (1002), and the size limit and
+//! keepalive hold. permessage-deflate (RFC 7692, [`Deflate`]) is on by default on both
+//! sides, without context takeover and with a shared pool of zlib states so that idle
+//! connections hold none; inflating is bounded by the same size limit (1009).
 //!
 //! # Features
 //!
@@ -21,15 +25,6 @@
 //!   features off to build without any TLS code.
 //! * `tls-adhoc` — `TlsConfig::self_signed`: a throw-away self-signed certificate made in
 //!   memory (rcgen), like the reference's `--ssl adhoc`.
-//! * `fastwebsockets` — a second server-side WebSocket implementation,
-//!   [fastwebsockets](https://docs.rs/fastwebsockets), chosen per listener with
-//!   `HttpOptions { backend: WsBackend::FastWebSockets, ..Default::default() }` (the
-//!   default stays [`WsBackend::Tungstenite`]). Same HTTP side and handshake, same
-//!   limits, keepalive and close codes; writes are batched until `flush` and go out
-//!   with vectored writes, and a plain TCP connection is read and written from its two
-//!   tasks without a lock. The client ([`connect()`]) always uses tokio-tungstenite.
-//!   Without the feature, [`WsBackend::FastWebSockets`] still exists (so flags and
-//!   configurations naming it build) but binding a listener with it fails.
 //!
 //! ```no_run
 //! use wslink_transport_ws::{connect, HttpOptions, WsListener};
@@ -43,10 +38,9 @@
 //! # Ok(()) }
 //! ```
 
-mod backend;
 mod connect;
-#[cfg(feature = "fastwebsockets")]
-mod fast;
+mod deflate;
+mod handshake;
 mod http;
 mod keepalive;
 pub mod relay;
@@ -54,14 +48,21 @@ mod static_files;
 mod stream;
 #[cfg(feature = "tls")]
 pub mod tls;
+mod upgrade;
 
-pub use crate::backend::{
-    ParseWsBackendError, ServerSink, ServerStream, ServerTransport, WsBackend,
-};
 pub use crate::connect::{connect, connect_with, ClientTransport, ConnectOptions};
+pub use crate::deflate::Deflate;
 pub use crate::http::{HttpOptions, WsListener};
 pub use crate::static_files::{StaticBody, StaticFiles};
 pub use crate::stream::{WsSink, WsStream, WsTransport};
+pub use crate::upgrade::{WsAcceptor, WsService};
+
+/// A connection accepted by a [`WsListener`] or a [`WsService`].
+pub type ServerTransport = WsTransport;
+/// The writing half of a [`ServerTransport`].
+pub type ServerSink = WsSink;
+/// The reading half of a [`ServerTransport`].
+pub type ServerStream = WsStream;
 #[cfg(feature = "tls")]
 pub use crate::tls::{TlsConfig, TlsError};
 /// The rustls crate this transport is built with (feature `tls`), for

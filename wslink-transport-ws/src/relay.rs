@@ -34,9 +34,9 @@ use wslink_core::{
     Close, CloseCode, Frame, FrameSink, FrameStream, Listener, PeerInfo, Transport, TransportError,
 };
 
-use crate::backend::{ServerStream, ServerTransport};
 use crate::connect::{connect_with, ConnectOptions};
 use crate::http::WsListener;
+use crate::{ServerStream, ServerTransport};
 
 /// The query parameter (`name=value`) that marks a connection on a relay path as a
 /// server's (the spare connections of `--reverse-url`); every other one is a browser.

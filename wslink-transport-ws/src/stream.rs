@@ -1,67 +1,166 @@
-//! A WebSocket connection as a wslink [`Transport`].
+//! A WebSocket connection (either side) as a wslink [`Transport`], on
+//! [yawc](https://docs.rs/yawc).
+//!
+//! yawc does the framing: masking (a server refuses unmasked client frames with 1002),
+//! reassembly of fragments, permessage-deflate, the size limit (1009, checked on the wire
+//! and while inflating), UTF-8 checks of text messages (1007), and the obligated replies:
+//! pongs to pings, and the answer to the peer's close frame. This file turns its frames
+//! into wslink [`Frame`]s and back, keeps the peer's close frame, and watches for silence
+//! ([`Keepalive`]).
+//!
+//! Both halves share one flag that says the peer's close frame arrived: yawc answers it
+//! itself, so a later [`FrameSink::close`] then only shuts the connection down instead of
+//! sending a second close frame. After a broken frame yawc queues a close frame with the
+//! matching code (1002, 1009), which goes out before the wslink server's own.
 
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode as WsCloseCode;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::{error::ProtocolError, Error as WsError, Message};
-use tokio_tungstenite::WebSocketStream;
 use wslink_core::{Close, Frame, FrameSink, FrameStream, PeerInfo, Transport, TransportError};
+use yawc::close::CloseCode as WsCloseCode;
+use yawc::{HttpStream, OpCode, WebSocket, WebSocketError};
 
 use crate::keepalive::Keepalive;
 
-/// One WebSocket connection (either side) carrying wslink frames. Pings are answered by
-/// the WebSocket layer; pongs and raw frames never reach wslink.
+/// One WebSocket connection carrying wslink frames: what a [`WsListener`](crate::WsListener)
+/// or a [`WsService`](crate::WsService) accepts, and what [`connect`](crate::connect)
+/// opens.
 #[derive(Debug)]
-pub struct WsTransport<S> {
-    ws: WebSocketStream<S>,
+pub struct WsTransport {
+    ws: Framed<HttpStream>,
     peer: PeerInfo,
     dead_after: Option<Duration>,
+    extensions: Option<String>,
+    max_message_size: usize,
 }
 
-impl<S> WsTransport<S> {
-    /// Wraps an open WebSocket.
-    pub fn new(ws: WebSocketStream<S>, peer: PeerInfo) -> Self {
+/// The bound given to yawc for a `max_message_size` of `max`: twice it (plus one, yawc's
+/// bounds being exclusive). yawc refuses some inflated messages a little below its bound,
+/// so the exact limit is checked here, on every message, and yawc's bound only caps the
+/// memory a frame (or an inflating one) may take on the way.
+pub(crate) fn yawc_limit(max: usize) -> usize {
+    max.saturating_mul(2).saturating_add(1)
+}
+
+impl WsTransport {
+    /// Wraps an open yawc WebSocket; `extensions` is the `Sec-WebSocket-Extensions` value
+    /// the handshake agreed on.
+    pub(crate) fn new(
+        ws: WebSocket<HttpStream>,
+        peer: PeerInfo,
+        extensions: Option<String>,
+    ) -> Self {
         WsTransport {
-            ws,
+            ws: Framed(ws),
             peer,
             dead_after: None,
+            extensions,
+            max_message_size: usize::MAX,
         }
+    }
+
+    /// Refuses messages larger than `max` ([`TransportError::TooLarge`]).
+    pub(crate) fn max_message_size(mut self, max: usize) -> Self {
+        self.max_message_size = max;
+        self
     }
 
     /// Considers the peer gone when nothing at all (data, ping or pong) arrived for
     /// `limit` (noticed within twice that): reading then fails with
-    /// [`TransportError::Protocol`]. Meant to go with
-    /// pings sent more often than `limit` (see [`FrameSink::ping`]), which a live peer
-    /// answers.
+    /// [`TransportError::Protocol`]. Meant to go with pings sent more often than `limit`
+    /// (see [`FrameSink::ping`]), which a live peer answers.
     pub fn dead_after(mut self, limit: Option<Duration>) -> Self {
         self.dead_after = limit;
         self
     }
+
+    /// Whether the handshake agreed on permessage-deflate.
+    pub fn deflate(&self) -> bool {
+        crate::deflate::negotiated(self.extensions.as_deref())
+    }
+
+    /// The `Sec-WebSocket-Extensions` value the handshake agreed on, if any.
+    pub fn extensions(&self) -> Option<&str> {
+        self.extensions.as_deref()
+    }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Transport for WsTransport<S> {
-    type Sink = WsSink<S>;
-    type Stream = WsStream<S>;
+impl Transport for WsTransport {
+    type Sink = WsSink;
+    type Stream = WsStream;
 
     fn peer(&self) -> PeerInfo {
         self.peer.clone()
     }
 
-    fn split(self) -> (WsSink<S>, WsStream<S>) {
+    fn split(self) -> (WsSink, WsStream) {
         let (sink, stream) = self.ws.split();
+        let close_sent = Arc::new(AtomicBool::new(false));
         (
-            WsSink { sink },
+            WsSink {
+                sink,
+                close_sent: close_sent.clone(),
+            },
             WsStream {
                 stream,
+                max_message_size: self.max_message_size,
                 close: None,
+                ended: false,
+                close_sent,
                 keepalive: Keepalive::new(self.dead_after),
             },
         )
+    }
+}
+
+/// yawc's WebSocket as a stream of results: its own `Stream` impl drops the error.
+struct Framed<S>(WebSocket<S>);
+
+impl<S> std::fmt::Debug for Framed<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebSocket")
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Stream for Framed<S> {
+    type Item = Result<yawc::Frame, WebSocketError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().0.poll_next_frame(cx).map(Some)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Sink<yawc::Frame> for Framed<S> {
+    type Error = WebSocketError;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Pin::new(&mut self.get_mut().0).poll_ready(cx)
+    }
+
+    fn start_send(self: Pin<&mut Self>, item: yawc::Frame) -> Result<(), Self::Error> {
+        Pin::new(&mut self.get_mut().0).start_send(item)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Pin::new(&mut self.get_mut().0).poll_flush(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        let ws = &mut self.get_mut().0;
+        // Getting ready writes out the frames yawc owes the peer (the answer to its close
+        // frame), so that closing does not add a close frame of its own (1000) first.
+        match Pin::new(&mut *ws).poll_ready(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Ok(()) | Err(_)) => {}
+        }
+        Pin::new(ws).poll_close(cx)
     }
 }
 
@@ -73,121 +172,152 @@ pub(crate) fn reset() -> TransportError {
     ))
 }
 
-pub(crate) fn transport_error(e: WsError) -> TransportError {
+pub(crate) fn transport_error(e: WebSocketError) -> TransportError {
     match e {
-        WsError::ConnectionClosed | WsError::AlreadyClosed => TransportError::Closed,
-        WsError::Io(io) => TransportError::Io(io),
-        WsError::Capacity(c) => TransportError::TooLarge(c.to_string()),
-        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => reset(),
+        WebSocketError::ConnectionClosed => TransportError::Closed,
+        WebSocketError::IoError(io) => TransportError::Io(io),
+        WebSocketError::FrameTooLarge => {
+            TransportError::TooLarge("message larger than max_message_size".into())
+        }
         other => TransportError::Protocol(other.to_string()),
     }
 }
 
 /// The writing half of a [`WsTransport`].
-#[derive(Debug)]
-pub struct WsSink<S> {
-    sink: SplitSink<WebSocketStream<S>, Message>,
+pub struct WsSink {
+    sink: SplitSink<Framed<HttpStream>, yawc::Frame>,
+    close_sent: Arc<AtomicBool>,
 }
 
-// The work is done by inherent methods, so that `ServerSink` can call them without a second
-// boxed future; the trait methods only delegate.
-impl<S: AsyncRead + AsyncWrite + Unpin> WsSink<S> {
-    pub(crate) async fn feed_frame(&mut self, frame: Frame) -> Result<(), TransportError> {
-        let message = match frame {
-            Frame::Binary(bytes) => Message::Binary(bytes),
-            Frame::Text(text) => Message::Text(text.into()),
+impl std::fmt::Debug for WsSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WsSink").finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl FrameSink for WsSink {
+    async fn feed(&mut self, frame: Frame) -> Result<(), TransportError> {
+        let frame = match frame {
+            Frame::Binary(bytes) => yawc::Frame::binary(bytes),
+            Frame::Text(text) => yawc::Frame::text(text),
         };
-        self.sink.feed(message).await.map_err(transport_error)
+        self.sink.feed(frame).await.map_err(transport_error)
     }
 
-    pub(crate) async fn flush_frames(&mut self) -> Result<(), TransportError> {
+    async fn flush(&mut self) -> Result<(), TransportError> {
         self.sink.flush().await.map_err(transport_error)
     }
 
-    pub(crate) async fn send_ping(&mut self) -> Result<(), TransportError> {
+    async fn ping(&mut self) -> Result<(), TransportError> {
         self.sink
-            .send(Message::Ping(bytes::Bytes::new()))
+            .send(yawc::Frame::ping(bytes::Bytes::new()))
             .await
             .map_err(transport_error)
     }
 
-    pub(crate) async fn send_close(&mut self, close: Close) -> Result<(), TransportError> {
-        let frame = CloseFrame {
-            code: WsCloseCode::from(close.code.0),
-            reason: close.reason.into(),
+    async fn close(&mut self, close: Close) -> Result<(), TransportError> {
+        let sent = if self.close_sent.swap(true, Ordering::AcqRel) {
+            // yawc already queued its answer to the peer's close frame; closing writes it.
+            Ok(())
+        } else {
+            let frame = yawc::Frame::close(WsCloseCode::from(close.code.0), close.reason);
+            self.sink.send(frame).await
         };
-        let sent = self.sink.send(Message::Close(Some(frame))).await;
         let _ = self.sink.close().await;
         match sent {
-            Ok(()) | Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => Ok(()),
+            Ok(()) | Err(WebSocketError::ConnectionClosed) => Ok(()),
             Err(e) => Err(transport_error(e)),
         }
     }
 }
 
-#[async_trait]
-impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> FrameSink for WsSink<S> {
-    async fn feed(&mut self, frame: Frame) -> Result<(), TransportError> {
-        self.feed_frame(frame).await
-    }
-
-    async fn flush(&mut self) -> Result<(), TransportError> {
-        self.flush_frames().await
-    }
-
-    async fn ping(&mut self) -> Result<(), TransportError> {
-        self.send_ping().await
-    }
-
-    async fn close(&mut self, close: Close) -> Result<(), TransportError> {
-        self.send_close(close).await
-    }
-}
-
 /// The reading half of a [`WsTransport`].
 #[derive(Debug)]
-pub struct WsStream<S> {
-    stream: SplitStream<WebSocketStream<S>>,
+pub struct WsStream {
+    stream: SplitStream<Framed<HttpStream>>,
+    max_message_size: usize,
     close: Option<Close>,
+    ended: bool,
+    close_sent: Arc<AtomicBool>,
     keepalive: Keepalive,
 }
 
-impl<S> WsStream<S> {
+impl WsStream {
     /// The peer's close frame, once [`FrameStream::recv`] returned `None`.
     pub fn close_frame(&self) -> Option<&Close> {
         self.close.as_ref()
     }
-}
 
-impl<S: AsyncRead + AsyncWrite + Unpin> WsStream<S> {
-    /// [`FrameStream::recv`], as an inherent method (see [`WsSink::feed_frame`]).
-    pub(crate) async fn next_frame(&mut self) -> Option<Result<Frame, TransportError>> {
-        loop {
-            let next = match self.keepalive.watch(self.stream.next()).await {
-                Ok(next) => next,
-                Err(silent) => return Some(Err(silent)),
-            };
-            match next? {
-                Ok(Message::Binary(bytes)) => return Some(Ok(Frame::Binary(bytes))),
-                Ok(Message::Text(text)) => return Some(Ok(Frame::Text(text.as_str().to_owned()))),
-                Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => continue,
-                Ok(Message::Close(frame)) => {
-                    self.close = frame.map(|f| {
-                        Close::new(wslink_core::CloseCode(f.code.into()), f.reason.as_str())
-                    });
-                    return None;
-                }
-                Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => return None,
-                Err(e) => return Some(Err(transport_error(e))),
+    fn closed_by_peer(&mut self, frame: &yawc::Frame) {
+        self.close_sent.store(true, Ordering::Release);
+        self.ended = true;
+        self.close = frame.close_code().map(|code| {
+            let reason = frame.close_reason().ok().flatten().unwrap_or_default();
+            Close::new(wslink_core::CloseCode(code.into()), reason)
+        });
+    }
+
+    fn failed(&mut self, e: WebSocketError) -> Option<Result<Frame, TransportError>> {
+        self.ended = true;
+        match e {
+            // The stream ended without a close frame.
+            WebSocketError::ConnectionClosed => Some(Err(reset())),
+            WebSocketError::IoError(io)
+                if matches!(
+                    io.kind(),
+                    std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset
+                ) =>
+            {
+                Some(Err(reset()))
             }
+            // For most broken frames yawc has queued a close frame of its own (1002, 1009),
+            // which goes out first; the wslink server's close follows it.
+            e => Some(Err(transport_error(e))),
         }
     }
 }
 
 #[async_trait]
-impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> FrameStream for WsStream<S> {
+impl FrameStream for WsStream {
     async fn recv(&mut self) -> Option<Result<Frame, TransportError>> {
-        self.next_frame().await
+        if self.ended {
+            return None;
+        }
+        loop {
+            let next = match self.keepalive.watch(self.stream.next()).await {
+                Ok(next) => next,
+                Err(silent) => return Some(Err(silent)),
+            };
+            let frame = match next? {
+                Ok(frame) => frame,
+                Err(e) => return self.failed(e),
+            };
+            if frame.payload().len() > self.max_message_size {
+                self.ended = true;
+                return Some(Err(TransportError::TooLarge(format!(
+                    "a message of {} bytes, over max_message_size ({})",
+                    frame.payload().len(),
+                    self.max_message_size
+                ))));
+            }
+            match frame.opcode() {
+                OpCode::Binary => return Some(Ok(Frame::Binary(frame.into_payload()))),
+                OpCode::Text => {
+                    return match String::from_utf8(frame.into_payload().to_vec()) {
+                        Ok(text) => Some(Ok(Frame::Text(text))),
+                        Err(_) => Some(Err(TransportError::Protocol(
+                            "invalid UTF-8 in a text message".into(),
+                        ))),
+                    };
+                }
+                OpCode::Close => {
+                    self.closed_by_peer(&frame);
+                    return None;
+                }
+                OpCode::Ping | OpCode::Pong | OpCode::Continuation => continue,
+            }
+        }
     }
 
     fn close_frame(&self) -> Option<&Close> {

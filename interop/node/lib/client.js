@@ -11,13 +11,22 @@ const WS = require('ws');
 
 // A browser WebSocket has no receive limit worth speaking of; ws defaults to
 // 100 MiB. Allow up to 1 GiB so big test payloads are not cut by the harness.
+// ws offers permessage-deflate by default (`perMessageDeflate: true`), as browsers do;
+// what the server agreed to is kept for `agreedExtensions()`.
 const sockets = new Set(); // every socket not yet closed, for terminateAll()
+const agreed = []; // the `extensions` of every socket that opened, in order
 class NodeWebSocket extends WS {
   constructor(url, protocols) {
     super(url, protocols, { maxPayload: 1024 * 1024 * 1024 });
     sockets.add(this);
+    this.on('open', () => agreed.push(this.extensions));
     this.on('close', () => sockets.delete(this));
   }
+}
+
+/** The `Sec-WebSocket-Extensions` the server agreed to, for every socket opened so far. */
+function agreedExtensions() {
+  return agreed.slice();
 }
 
 /** Drops every socket still open (a leaked one would keep Node from exiting). */
@@ -165,5 +174,5 @@ function pattern(n) {
 
 module.exports = {
   loadWslink, wslinkVersion, connect, withTimeout,
-  isBinary, toBuffer, normalize, attach, pattern, NodeWebSocket, terminateAll,
+  isBinary, toBuffer, normalize, attach, pattern, NodeWebSocket, terminateAll, agreedExtensions,
 };

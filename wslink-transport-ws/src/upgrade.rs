@@ -1,0 +1,261 @@
+//! The server side of the WebSocket upgrade, as a tower [`Service`]: [`WsService`].
+//!
+//! [`WsService::new`] makes a service and its [`WsAcceptor`]. The service answers HTTP
+//! upgrade requests (`101 Switching Protocols`, or a clear 4xx for a request that is not
+//! one), and every upgraded connection comes out of the acceptor, a wslink
+//! [`Listener`]: hand it to a wslink server (`server.serve(acceptor)`). Mount the service
+//! in an application's own router — with axum,
+//! `Router::new().route_service("/ws", service)` — beside its own routes, middleware and
+//! TLS. [`WsListener`](crate::WsListener) is the same service behind its own hyper
+//! server.
+//!
+//! Checks, in order: `Upgrade: websocket` and `Connection: upgrade` (400 otherwise),
+//! `Sec-WebSocket-Version: 13` (426), a `Sec-WebSocket-Key` (400), the `Origin` against
+//! [`HttpOptions::allowed_origins`] (403). permessage-deflate is accepted when the client
+//! offers it and [`HttpOptions::deflate`] is on. The peer address of
+//! [`PeerInfo::remote_addr`] is the request's `SocketAddr` extension, if it has one
+//! (`WsListener` adds it; in axum, copy `ConnectInfo<SocketAddr>` into one with a
+//! `map_request` layer).
+
+use std::convert::Infallible;
+use std::future::{ready, Ready};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use http::header::{
+    CONNECTION, CONTENT_TYPE, ORIGIN, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_VERSION, UPGRADE,
+};
+use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use tokio::sync::mpsc;
+use tower::Service;
+use wslink_core::{Listener, PeerInfo};
+use yawc::{DeflatePool, WebSocket};
+
+use crate::http::HttpOptions;
+use crate::static_files::StaticBody;
+use crate::stream::WsTransport;
+
+/// A tower [`Service`] that upgrades HTTP requests to WebSocket connections for a
+/// wslink server; cheap to clone. Mount it (axum: `Router::route_service("/ws", service)`)
+/// and serve its [`WsAcceptor`]. It answers 400 to a request that is not an upgrade, 426
+/// to a WebSocket version other than 13, 403 to an `Origin` not allowed.
+///
+/// ```no_run
+/// use wslink_transport_ws::{HttpOptions, WsService};
+///
+/// let (service, acceptor) = WsService::new(HttpOptions::default());
+/// // axum: Router::new().route_service("/ws", service)
+/// // wslink: server.serve(acceptor)
+/// # drop((service, acceptor));
+/// ```
+#[derive(Debug, Clone)]
+pub struct WsService {
+    upgrader: Arc<Upgrader>,
+}
+
+/// Where the connections a [`WsService`] upgraded arrive: a wslink [`Listener`].
+#[derive(Debug)]
+pub struct WsAcceptor {
+    incoming: mpsc::Receiver<WsTransport>,
+}
+
+impl WsService {
+    /// A service with the WebSocket settings of `options` (`max_message_size`,
+    /// `read_buffer_size`, `dead_after`, `deflate`, `allowed_origins`, `extra_headers`,
+    /// `backlog`; the others belong to `WsListener`), and the acceptor of its
+    /// connections.
+    pub fn new(options: HttpOptions) -> (WsService, WsAcceptor) {
+        let (tx, rx) = mpsc::channel(options.backlog.max(1));
+        let upgrader = Upgrader {
+            pool: options.deflate.pool(),
+            options,
+            accepted: tx,
+        };
+        (
+            WsService {
+                upgrader: Arc::new(upgrader),
+            },
+            WsAcceptor { incoming: rx },
+        )
+    }
+
+    /// Answers one request (the work of [`Service::call`]).
+    pub(crate) fn answer<B>(
+        &self,
+        req: Request<B>,
+        remote: Option<SocketAddr>,
+    ) -> Response<StaticBody>
+    where
+        B: Send + 'static,
+    {
+        let mut response = self.upgrader.upgrade(req, remote);
+        add_headers(&mut response, &self.upgrader.options.extra_headers);
+        response
+    }
+}
+
+/// Adds the configured headers ([`HttpOptions::extra_headers`]) to a response.
+pub(crate) fn add_headers<B>(response: &mut Response<B>, headers: &[(HeaderName, HeaderValue)]) {
+    for (name, value) in headers {
+        response.headers_mut().insert(name.clone(), value.clone());
+    }
+}
+
+impl<B: Send + 'static> Service<Request<B>> for WsService {
+    type Response = Response<StaticBody>;
+    type Error = Infallible;
+    type Future = Ready<Result<Response<StaticBody>, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let remote = req.extensions().get::<SocketAddr>().copied();
+        ready(Ok(self.answer(req, remote)))
+    }
+}
+
+#[async_trait]
+impl Listener for WsAcceptor {
+    type Transport = WsTransport;
+
+    async fn accept(&mut self) -> Option<WsTransport> {
+        self.incoming.recv().await
+    }
+}
+
+#[derive(Debug)]
+struct Upgrader {
+    options: HttpOptions,
+    pool: DeflatePool,
+    accepted: mpsc::Sender<WsTransport>,
+}
+
+/// A plain-text answer.
+pub(crate) fn plain(status: StatusCode, text: &'static str) -> Response<StaticBody> {
+    Response::builder()
+        .status(status)
+        .header(CONTENT_TYPE, "text/plain; charset=utf-8")
+        .body(
+            Full::new(Bytes::from_static(text.as_bytes()))
+                .map_err(|never| match never {})
+                .boxed_unsync(),
+        )
+        .expect("static response")
+}
+
+fn header_has<B>(req: &Request<B>, name: HeaderName, token: &str) -> bool {
+    req.headers()
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
+}
+
+impl Upgrader {
+    fn ws_options(&self) -> yawc::Options {
+        let limit = crate::stream::yawc_limit(self.options.max_message_size);
+        yawc::Options {
+            max_payload_read: Some(limit),
+            max_read_buffer: Some(limit),
+            read_buffer_capacity: Some(self.options.read_buffer_size),
+            compression: self.options.deflate.options(Some(&self.pool)),
+            check_utf8: true,
+            ..yawc::Options::default()
+        }
+    }
+
+    /// The answer refusing `req`, if it is not an acceptable upgrade request.
+    fn refusal<B>(&self, req: &Request<B>) -> Option<Response<StaticBody>> {
+        if !header_has(req, UPGRADE, "websocket") || !header_has(req, CONNECTION, "upgrade") {
+            return Some(plain(
+                StatusCode::BAD_REQUEST,
+                "this is a WebSocket endpoint: upgrade expected\n",
+            ));
+        }
+        if req
+            .headers()
+            .get(SEC_WEBSOCKET_VERSION)
+            .map(|v| v.as_bytes())
+            != Some(b"13")
+        {
+            let mut response = plain(
+                StatusCode::UPGRADE_REQUIRED,
+                "WebSocket version 13 expected\n",
+            );
+            response
+                .headers_mut()
+                .insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+            return Some(response);
+        }
+        if req.headers().get(SEC_WEBSOCKET_KEY).is_none() {
+            return Some(plain(
+                StatusCode::BAD_REQUEST,
+                "Sec-WebSocket-Key missing\n",
+            ));
+        }
+        let origin = req.headers().get(ORIGIN).and_then(|o| o.to_str().ok());
+        if let (Some(allowed), Some(origin)) = (&self.options.allowed_origins, origin) {
+            if !allowed.iter().any(|a| a == origin) {
+                tracing::warn!(%origin, "upgrade refused: origin not allowed");
+                return Some(plain(StatusCode::FORBIDDEN, "origin not allowed\n"));
+            }
+        }
+        None
+    }
+
+    fn upgrade<B>(&self, mut req: Request<B>, remote: Option<SocketAddr>) -> Response<StaticBody>
+    where
+        B: Send + 'static,
+    {
+        if let Some(refused) = self.refusal(&req) {
+            return refused;
+        }
+        let peer = PeerInfo {
+            remote_addr: remote,
+            origin: req
+                .headers()
+                .get(ORIGIN)
+                .and_then(|o| o.to_str().ok())
+                .map(str::to_owned),
+            path: Some(req.uri().path().to_owned()),
+            query: req.uri().query().map(str::to_owned),
+        };
+        let (response, upgraded) =
+            match WebSocket::upgrade_with_options(&mut req, self.ws_options()) {
+                Ok(upgrade) => upgrade,
+                Err(e) => {
+                    tracing::info!(error = %e, "upgrade refused");
+                    return plain(StatusCode::BAD_REQUEST, "bad WebSocket upgrade request\n");
+                }
+            };
+        let extensions = response
+            .headers()
+            .get(http::header::SEC_WEBSOCKET_EXTENSIONS)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let accepted = self.accepted.clone();
+        let dead_after = self.options.dead_after;
+        let max_message_size = self.options.max_message_size;
+        tokio::spawn(async move {
+            match upgraded.await {
+                Ok(ws) => {
+                    let transport = WsTransport::new(ws, peer, extensions)
+                        .dead_after(dead_after)
+                        .max_message_size(max_message_size);
+                    if accepted.send(transport).await.is_err() {
+                        tracing::debug!("upgrade dropped: the server is not accepting");
+                    }
+                }
+                Err(e) => tracing::debug!(error = %e, "upgrade failed"),
+            }
+        });
+        response.map(|body| body.map_err(|never| match never {}).boxed_unsync())
+    }
+}
