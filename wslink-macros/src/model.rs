@@ -8,7 +8,7 @@ use syn::{
 };
 
 /// The extractor types a typed client leaves out (they are not sent by the caller).
-const EXTRACTORS: &[&str] = &["Context", "State", "Extension", "Auth", "CallParts"];
+const EXTRACTORS: &[&str] = &["Context", "State", "Extension", "Auth"];
 
 /// One `#[wslink::protocol]` impl block, read.
 pub(crate) struct ProtocolModel {

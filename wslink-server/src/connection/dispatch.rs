@@ -70,7 +70,7 @@ async fn request_call(conn: &Conn, inbound: &mut Inbound, request: Request) -> O
         args,
         kwargs,
         session: conn.session.clone(),
-        pubsub: conn.pubsub.clone(),
+        pubsub: conn.shared.pubsub.clone(),
         state: conn.shared.state.clone(),
     };
     if kind == CallKind::System {

@@ -76,7 +76,6 @@ struct Conn {
     shared: Arc<Shared>,
     session: Arc<Session>,
     outbox: Arc<Outbox>,
-    pubsub: Arc<dyn PubSub>,
     in_flight: Arc<Semaphore>,
 }
 
@@ -93,7 +92,6 @@ async fn serve<T: Transport>(shared: Arc<Shared>, transport: T, session: Arc<Ses
     let mut waits = Waits::new(&shared, writer, sink);
     let conn = Conn {
         in_flight: Arc::new(Semaphore::new(shared.config.max_in_flight.max(1))),
-        pubsub: shared.pubsub.clone(),
         outbox,
         session,
         shared,
