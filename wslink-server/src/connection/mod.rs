@@ -11,7 +11,9 @@
 //!   answers at once is answered inline; the others run as their own tasks, up to
 //!   `max_in_flight` at once, and their replies may leave in any order (ids correlate
 //!   them).
-//! * **outbound** ([`writer`]): the writer task drains the outbox, one flush per batch.
+//! * **outbound** ([`writer`]): the loop writes what a burst answered before it waits;
+//!   the writer task, started the first time there is more (a publication, the reply of
+//!   a spawned call), drains the outbox, one flush per batch.
 //!
 //! [`serve`] is the loop around them; [`Waits`] is what it waits for besides frames.
 
@@ -26,7 +28,6 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 use tokio::sync::{watch, Semaphore};
-use tokio::task::JoinHandle;
 use tracing::Instrument;
 use wslink_core::inbound::{close_reason, InboundStats};
 use wslink_core::{
@@ -40,7 +41,7 @@ use crate::outbox::Outbox;
 use crate::server::ServerConfig;
 
 use inbound::{Inbound, Step};
-use writer::SharedSink;
+use writer::{Seen, SharedSink, Writer};
 
 /// What every connection of a server shares.
 pub(crate) struct Shared {
@@ -87,8 +88,7 @@ async fn serve<T: Transport>(shared: Arc<Shared>, transport: T, session: Arc<Ses
     };
     let keepalive = shared.config.keepalive;
     let sink: SharedSink<_> = Arc::new(tokio::sync::Mutex::new(sink));
-    let writer =
-        tokio::spawn(writer::write_loop(sink.clone(), outbox.clone(), keepalive).in_current_span());
+    let writer = Writer::new(sink.clone(), outbox.clone(), keepalive);
     let mut waits = Waits::new(&shared, writer, sink);
     let conn = Conn {
         in_flight: Arc::new(Semaphore::new(shared.config.max_in_flight.max(1))),
@@ -138,19 +138,18 @@ async fn register<S: FrameSink>(
 }
 
 /// What the loop waits for besides the next frame: the hello deadline, the server's
-/// shutdown, the end of the writer; and the sink, where the loop writes what a burst of
-/// frames answered before it waits.
+/// shutdown, the writer's work (see [`Writer::watch`]); and the sink, where the loop
+/// writes what a burst of frames answered before it waits.
 struct Waits<S> {
     hello_deadline: Pin<Box<dyn Future<Output = ()> + Send>>,
     shutdown: watch::Receiver<bool>,
-    writer: JoinHandle<()>,
-    writer_done: bool,
+    writer: Writer<S>,
     sink: SharedSink<S>,
     batch: Vec<wslink_core::Encoded>,
 }
 
 impl<K: FrameSink> Waits<K> {
-    fn new(shared: &Shared, writer: JoinHandle<()>, sink: SharedSink<K>) -> Self {
+    fn new(shared: &Shared, writer: Writer<K>, sink: SharedSink<K>) -> Self {
         let limit = shared.config.hello_timeout;
         Waits {
             hello_deadline: Box::pin(async move {
@@ -161,7 +160,6 @@ impl<K: FrameSink> Waits<K> {
             }),
             shutdown: shared.shutdown.clone(),
             writer,
-            writer_done: false,
             sink,
             batch: Vec::new(),
         }
@@ -208,37 +206,35 @@ impl<K: FrameSink> Waits<K> {
         }
     }
 
+    /// Waits for the next frame (`recv` is cancel-safe: a wait interrupted by the
+    /// writer's work loses nothing).
     async fn wait<S: FrameStream>(
         &mut self,
         conn: &Conn,
         stream: &mut S,
     ) -> Result<Option<Result<Frame, TransportError>>, Close> {
         let authenticated = conn.session.is_authenticated();
-        tokio::select! {
-            frame = stream.recv() => Ok(frame),
-            _ = &mut self.hello_deadline, if !authenticated => {
-                tracing::info!("closing: no successful hello in time");
-                Err(Close::new(CloseCode::POLICY_VIOLATION, "no hello in time"))
-            }
-            _ = self.shutdown.wait_for(|stop| *stop) => {
-                Err(Close::new(CloseCode::GOING_AWAY, "Server shutdown"))
-            }
-            _ = &mut self.writer, if !self.writer_done => {
-                self.writer_done = true;
-                Err(Close::new(CloseCode::NORMAL, ""))
+        loop {
+            tokio::select! {
+                frame = stream.recv() => return Ok(frame),
+                _ = &mut self.hello_deadline, if !authenticated => {
+                    tracing::info!("closing: no successful hello in time");
+                    return Err(Close::new(CloseCode::POLICY_VIOLATION, "no hello in time"));
+                }
+                _ = self.shutdown.wait_for(|stop| *stop) => {
+                    return Err(Close::new(CloseCode::GOING_AWAY, "Server shutdown"));
+                }
+                seen = self.writer.watch() => match seen {
+                    Seen::Handled => continue,
+                    Seen::Ended => return Err(Close::new(CloseCode::NORMAL, "")),
+                },
             }
         }
     }
 
     /// Gives the writer a moment to flush what is queued and send the close frame.
-    async fn finish_writer(mut self) {
-        if !self.writer_done
-            && tokio::time::timeout(Duration::from_secs(5), &mut self.writer)
-                .await
-                .is_err()
-        {
-            self.writer.abort();
-        }
+    async fn finish_writer(self) {
+        self.writer.finish(Duration::from_secs(5)).await;
     }
 }
 
