@@ -69,7 +69,8 @@ pub use router::{BoxCallService, Call, CallKind};
 pub use session::Session;
 pub use topic::Topic;
 pub use transport::{
-    Close, CloseCode, FrameSink, FrameStream, Listener, PeerInfo, Transport, TransportError,
+    Close, CloseCode, FrameSink, FrameStream, Listener, PeerInfo, ServeConnection, Transport,
+    TransportError,
 };
 pub use value::{
     from_value, into_value, to_value, Ext, Map, Timestamp, TimestampError, Value, ValueError,

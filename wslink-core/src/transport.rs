@@ -7,7 +7,10 @@
 //! embedding. Pings, pongs and fragmentation stay inside the transport.
 
 use std::fmt;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
@@ -125,7 +128,9 @@ pub trait FrameSink: Send + 'static {
 /// The reading half of a connection.
 #[async_trait]
 pub trait FrameStream: Send + 'static {
-    /// The next data frame; `None` once the connection is closed.
+    /// The next data frame; `None` once the connection is closed. Cancel-safe: a `recv`
+    /// dropped before it completes loses no frame (the server races it against other
+    /// work in a `select!`).
     async fn recv(&mut self) -> Option<Result<Frame, TransportError>>;
 
     /// The close frame the peer sent, once [`FrameStream::recv`] returned `None` because
@@ -152,6 +157,11 @@ pub trait Transport: Send + 'static {
     fn split(self) -> (Self::Sink, Self::Stream);
 }
 
+/// What a listener that runs connections itself calls for each one (see
+/// [`Listener::serve_inline`]): the server's connection loop.
+pub type ServeConnection<T> =
+    Arc<dyn Fn(T) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
 /// Accepts connections for a server.
 #[async_trait]
 pub trait Listener: Send + 'static {
@@ -160,4 +170,15 @@ pub trait Listener: Send + 'static {
 
     /// The next connection; `None` when the listener is shut.
     async fn accept(&mut self) -> Option<Self::Transport>;
+
+    /// Asks the listener to run every connection it accepts from now on itself, with
+    /// `serve`, in the task that accepted it: one hand-off between tasks fewer per
+    /// connection than a server that takes each from [`Listener::accept`] and spawns it.
+    /// Returns whether it will; [`accept`](Listener::accept) then still returns `None`
+    /// once the listener is shut (and whatever was accepted before). The default
+    /// declines.
+    fn serve_inline(&mut self, serve: ServeConnection<Self::Transport>) -> bool {
+        let _ = serve;
+        false
+    }
 }

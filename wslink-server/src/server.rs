@@ -623,6 +623,10 @@ impl Server {
         self.start_cluster();
         let handle = self.handle.clone();
         let mut stop = self.shared.shutdown.clone();
+        let shared = self.shared.clone();
+        listener.serve_inline(Arc::new(move |transport| {
+            Box::pin(connection::run(shared.clone(), transport))
+        }));
         let idle = idle_expiry(&self.handle, self.shared.config.idle_timeout);
         tokio::pin!(idle);
         loop {

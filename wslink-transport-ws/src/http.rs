@@ -40,6 +40,7 @@ use crate::static_files::StaticFiles;
 use crate::stream::WsTransport;
 #[cfg(feature = "tls")]
 use crate::tls::TlsConfig;
+use crate::upgrade::PendingUpgrade;
 use crate::upgrade::{add_headers, plain, WsAcceptor, WsService};
 
 type Body = UnsyncBoxBody<Bytes, std::io::Error>;
@@ -214,7 +215,15 @@ impl Listener for WsListener {
     async fn accept(&mut self) -> Option<WsTransport> {
         self.incoming.accept().await
     }
+
+    fn serve_inline(&mut self, serve: wslink_core::ServeConnection<WsTransport>) -> bool {
+        self.incoming.serve_inline(serve)
+    }
 }
+
+/// The upgrade a connection's request was answered with, kept until hyper is done with
+/// the connection: the WebSocket then runs in the same task (no task spawned for it).
+type UpgradeSlot = Arc<std::sync::Mutex<Option<PendingUpgrade>>>;
 
 async fn accept_loop(tcp: TcpListener, state: Arc<HttpState>) {
     loop {
@@ -251,7 +260,10 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let header_read_timeout = state.options.header_read_timeout;
-    let service = hyper::service::service_fn(move |req| handle(req, state.clone(), remote));
+    let slot = UpgradeSlot::default();
+    let upgrade = slot.clone();
+    let service =
+        hyper::service::service_fn(move |req| handle(req, state.clone(), remote, slot.clone()));
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(header_read_timeout)
@@ -260,14 +272,19 @@ where
     if let Err(e) = conn.await {
         tracing::debug!(error = %e, %remote, "http connection ended with an error");
     }
+    let pending = upgrade.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(pending) = pending {
+        pending.finish().await;
+    }
 }
 
 async fn handle(
     req: Request<Incoming>,
     state: Arc<HttpState>,
     remote: SocketAddr,
+    slot: UpgradeSlot,
 ) -> Result<Response<Body>, Infallible> {
-    let mut response = route(req, &state, remote).await;
+    let mut response = route(req, &state, remote, &slot).await;
     add_headers(&mut response, &state.options.extra_headers);
     Ok(response)
 }
@@ -276,6 +293,7 @@ async fn route(
     req: Request<Incoming>,
     state: &Arc<HttpState>,
     remote: SocketAddr,
+    slot: &UpgradeSlot,
 ) -> Response<Body> {
     let path = req.uri().path().to_owned();
     if let Some(endpoint) = state.options.ws_endpoint.as_deref() {
@@ -285,7 +303,11 @@ async fn route(
                 .is_some_and(|rest| rest.starts_with('/'));
         if path == endpoint || under {
             // The service adds the extra headers itself; `handle` sets them again.
-            return state.ws.answer(req, Some(remote));
+            let (response, pending) = state.ws.answer_deferred(req, Some(remote));
+            if pending.is_some() {
+                *slot.lock().unwrap_or_else(|e| e.into_inner()) = pending;
+            }
+            return response;
         }
     }
     for (prefix, dir) in &state.mounts {

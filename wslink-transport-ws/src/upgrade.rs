@@ -20,7 +20,7 @@
 use std::convert::Infallible;
 use std::future::{ready, Ready};
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use async_trait::async_trait;
@@ -32,7 +32,7 @@ use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use tokio::sync::mpsc;
 use tower::Service;
-use wslink_core::{Listener, PeerInfo};
+use wslink_core::{Listener, PeerInfo, ServeConnection};
 use yawc::{DeflatePool, WebSocket};
 
 use crate::http::HttpOptions;
@@ -61,6 +61,7 @@ pub struct WsService {
 #[derive(Debug)]
 pub struct WsAcceptor {
     incoming: mpsc::Receiver<WsTransport>,
+    upgrader: Arc<Upgrader>,
 }
 
 impl WsService {
@@ -70,20 +71,25 @@ impl WsService {
     /// connections.
     pub fn new(options: HttpOptions) -> (WsService, WsAcceptor) {
         let (tx, rx) = mpsc::channel(options.backlog.max(1));
-        let upgrader = Upgrader {
+        let upgrader = Arc::new(Upgrader {
             pool: options.deflate.pool(),
             options,
             accepted: tx,
-        };
+            inline: OnceLock::new(),
+        });
         (
             WsService {
-                upgrader: Arc::new(upgrader),
+                upgrader: upgrader.clone(),
             },
-            WsAcceptor { incoming: rx },
+            WsAcceptor {
+                incoming: rx,
+                upgrader,
+            },
         )
     }
 
-    /// Answers one request (the work of [`Service::call`]).
+    /// Answers one request (the work of [`Service::call`]); an upgrade is finished by a
+    /// task of its own once hyper hands the connection over.
     pub(crate) fn answer<B>(
         &self,
         req: Request<B>,
@@ -92,9 +98,26 @@ impl WsService {
     where
         B: Send + 'static,
     {
-        let mut response = self.upgrader.upgrade(req, remote);
-        add_headers(&mut response, &self.upgrader.options.extra_headers);
+        let (response, pending) = self.answer_deferred(req, remote);
+        if let Some(pending) = pending {
+            tokio::spawn(pending.finish());
+        }
         response
+    }
+
+    /// Answers one request, leaving an accepted upgrade to the caller: it is to be
+    /// [finished](PendingUpgrade::finish) once hyper is done with the connection.
+    pub(crate) fn answer_deferred<B>(
+        &self,
+        req: Request<B>,
+        remote: Option<SocketAddr>,
+    ) -> (Response<StaticBody>, Option<PendingUpgrade>)
+    where
+        B: Send + 'static,
+    {
+        let (mut response, pending) = self.upgrader.upgrade(req, remote);
+        add_headers(&mut response, &self.upgrader.options.extra_headers);
+        (response, pending)
     }
 }
 
@@ -127,13 +150,62 @@ impl Listener for WsAcceptor {
     async fn accept(&mut self) -> Option<WsTransport> {
         self.incoming.recv().await
     }
+
+    fn serve_inline(&mut self, serve: ServeConnection<WsTransport>) -> bool {
+        self.upgrader.inline.set(serve).is_ok()
+    }
 }
 
-#[derive(Debug)]
 struct Upgrader {
     options: HttpOptions,
     pool: DeflatePool,
+    /// Where upgraded connections go, unless the server runs them inline.
     accepted: mpsc::Sender<WsTransport>,
+    /// The server's connection loop, once it asked to run connections inline
+    /// ([`Listener::serve_inline`]).
+    inline: OnceLock<ServeConnection<WsTransport>>,
+}
+
+impl std::fmt::Debug for Upgrader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upgrader")
+            .field("options", &self.options)
+            .field("inline", &self.inline.get().is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// An upgrade answered (`101`) but not yet handed over by hyper.
+pub(crate) struct PendingUpgrade {
+    upgraded: yawc::UpgradeFut,
+    peer: PeerInfo,
+    extensions: Option<String>,
+    upgrader: Arc<Upgrader>,
+}
+
+impl PendingUpgrade {
+    /// Waits for hyper to hand the connection over (at once when hyper is done with it),
+    /// then runs it with the server's loop, in this task, if the server asked for that;
+    /// else queues it for [`WsAcceptor::accept`].
+    pub(crate) async fn finish(self) {
+        let ws = match self.upgraded.await {
+            Ok(ws) => ws,
+            Err(e) => {
+                tracing::debug!(error = %e, "upgrade failed");
+                return;
+            }
+        };
+        let options = &self.upgrader.options;
+        let transport = WsTransport::new(ws, self.peer, self.extensions)
+            .dead_after(options.dead_after)
+            .max_message_size(options.max_message_size);
+        if let Some(serve) = self.upgrader.inline.get() {
+            return serve(transport).await;
+        }
+        if self.upgrader.accepted.send(transport).await.is_err() {
+            tracing::debug!("upgrade dropped: the server is not accepting");
+        }
+    }
 }
 
 /// A plain-text answer.
@@ -210,12 +282,16 @@ impl Upgrader {
         None
     }
 
-    fn upgrade<B>(&self, mut req: Request<B>, remote: Option<SocketAddr>) -> Response<StaticBody>
+    fn upgrade<B>(
+        self: &Arc<Self>,
+        mut req: Request<B>,
+        remote: Option<SocketAddr>,
+    ) -> (Response<StaticBody>, Option<PendingUpgrade>)
     where
         B: Send + 'static,
     {
         if let Some(refused) = self.refusal(&req) {
-            return refused;
+            return (refused, None);
         }
         let peer = PeerInfo {
             remote_addr: remote,
@@ -232,7 +308,8 @@ impl Upgrader {
                 Ok(upgrade) => upgrade,
                 Err(e) => {
                     tracing::info!(error = %e, "upgrade refused");
-                    return plain(StatusCode::BAD_REQUEST, "bad WebSocket upgrade request\n");
+                    let refused = plain(StatusCode::BAD_REQUEST, "bad WebSocket upgrade request\n");
+                    return (refused, None);
                 }
             };
         let extensions = response
@@ -240,22 +317,13 @@ impl Upgrader {
             .get(http::header::SEC_WEBSOCKET_EXTENSIONS)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let accepted = self.accepted.clone();
-        let dead_after = self.options.dead_after;
-        let max_message_size = self.options.max_message_size;
-        tokio::spawn(async move {
-            match upgraded.await {
-                Ok(ws) => {
-                    let transport = WsTransport::new(ws, peer, extensions)
-                        .dead_after(dead_after)
-                        .max_message_size(max_message_size);
-                    if accepted.send(transport).await.is_err() {
-                        tracing::debug!("upgrade dropped: the server is not accepting");
-                    }
-                }
-                Err(e) => tracing::debug!(error = %e, "upgrade failed"),
-            }
-        });
-        response.map(|body| body.map_err(|never| match never {}).boxed_unsync())
+        let pending = PendingUpgrade {
+            upgraded,
+            peer,
+            extensions,
+            upgrader: self.clone(),
+        };
+        let response = response.map(|body| body.map_err(|never| match never {}).boxed_unsync());
+        (response, Some(pending))
     }
 }
