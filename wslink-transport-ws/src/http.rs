@@ -68,6 +68,11 @@ pub struct HttpOptions {
     /// The read buffer each connection starts with (default 8 KiB); it grows to fit a
     /// larger frame and shrinks back after it.
     pub read_buffer_size: usize,
+    /// How many bytes of outgoing frames a connection gathers before it writes them to
+    /// the socket without waiting for the end of the batch (default 64 KiB): a burst of
+    /// small publications leaves in few writes. The buffer grows to this size only
+    /// while a burst lasts.
+    pub write_batch_size: usize,
     /// A client connection whose peer sent nothing at all (data, ping or pong) for this
     /// long is considered gone (noticed within twice that): its reads fail and the server
     /// closes it (default 45 s, with the server pinging every 30 s as the reference does;
@@ -106,6 +111,7 @@ impl Default for HttpOptions {
             fs_endpoints: Vec::new(),
             max_message_size: DEFAULT_MAX_FRAME_SIZE + MESSAGE_OVERHEAD,
             read_buffer_size: 8 * 1024,
+            write_batch_size: 64 * 1024,
             dead_after: Some(std::time::Duration::from_secs(45)),
             header_read_timeout: std::time::Duration::from_secs(10),
             extra_headers: Vec::new(),

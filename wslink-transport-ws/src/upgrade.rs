@@ -237,6 +237,7 @@ impl Upgrader {
             max_payload_read: Some(limit),
             max_read_buffer: Some(limit),
             read_buffer_capacity: Some(self.options.read_buffer_size),
+            max_backpressure_write_boundary: Some(self.options.write_batch_size.max(1)),
             compression: self.options.deflate.options(Some(&self.pool)),
             check_utf8: true,
             ..yawc::Options::default()
