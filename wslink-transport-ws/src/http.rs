@@ -244,24 +244,55 @@ async fn accept_loop(tcp: TcpListener, state: Arc<HttpState>) {
         };
         let _ = stream.set_nodelay(true);
         let state = state.clone();
+        // Each connection's task goes on as its WebSocket connection, for as long as
+        // that lasts, so what the task holds is per-connection memory: the HTTP part
+        // (and the TLS handshake) is boxed and given back before the WebSocket runs.
         tokio::spawn(async move {
             #[cfg(feature = "tls")]
             if let Some((acceptor, timeout)) = state.tls.clone() {
-                // The handshake runs here, in the connection's own task: a slow or broken
-                // client never holds up the accept loop.
-                match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
-                    Ok(Ok(tls)) => serve_http(tls, state, remote).await,
-                    Ok(Err(e)) => tracing::info!(error = %e, %remote, "TLS handshake failed"),
-                    Err(_) => tracing::info!(?timeout, %remote, "TLS handshake timed out"),
+                let upgrade = Box::pin(serve_tls(acceptor, timeout, stream, state, remote)).await;
+                if let Some(upgrade) = upgrade {
+                    upgrade.finish().await;
                 }
                 return;
             }
-            serve_http(stream, state, remote).await;
+            if let Some(upgrade) = Box::pin(serve_http(stream, state, remote)).await {
+                upgrade.finish().await;
+            }
         });
     }
 }
 
-async fn serve_http<S>(stream: S, state: Arc<HttpState>, remote: SocketAddr)
+/// The TLS handshake, in the connection's own task (a slow or broken client never holds
+/// up the accept loop), then HTTP.
+#[cfg(feature = "tls")]
+async fn serve_tls(
+    acceptor: tokio_rustls::TlsAcceptor,
+    timeout: std::time::Duration,
+    stream: tokio::net::TcpStream,
+    state: Arc<HttpState>,
+    remote: SocketAddr,
+) -> Option<PendingUpgrade> {
+    match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+        Ok(Ok(tls)) => serve_http(tls, state, remote).await,
+        Ok(Err(e)) => {
+            tracing::info!(error = %e, %remote, "TLS handshake failed");
+            None
+        }
+        Err(_) => {
+            tracing::info!(?timeout, %remote, "TLS handshake timed out");
+            None
+        }
+    }
+}
+
+/// Serves HTTP on one connection until hyper is done with it; returns the WebSocket
+/// upgrade it ended with, if any, for the caller to [finish](PendingUpgrade::finish).
+async fn serve_http<S>(
+    stream: S,
+    state: Arc<HttpState>,
+    remote: SocketAddr,
+) -> Option<PendingUpgrade>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -279,9 +310,7 @@ where
         tracing::debug!(error = %e, %remote, "http connection ended with an error");
     }
     let pending = upgrade.lock().unwrap_or_else(|e| e.into_inner()).take();
-    if let Some(pending) = pending {
-        pending.finish().await;
-    }
+    pending
 }
 
 async fn handle(

@@ -18,8 +18,9 @@
 //! `map_request` layer).
 
 use std::convert::Infallible;
-use std::future::{ready, Ready};
+use std::future::{ready, Future, Ready};
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
@@ -188,11 +189,21 @@ impl PendingUpgrade {
     /// then runs it with the server's loop, in this task, if the server asked for that;
     /// else queues it for [`WsAcceptor::accept`].
     pub(crate) async fn finish(self) {
+        // Boxed, so that what the upgrade needed is given back before the connection
+        // runs in this task for as long as it lasts: only the connection's own (boxed)
+        // future stays.
+        if let Some(connection) = Box::pin(self.open()).await {
+            connection.await;
+        }
+    }
+
+    /// The upgraded connection, as the future that serves it.
+    async fn open(self) -> Option<Pin<Box<dyn Future<Output = ()> + Send>>> {
         let ws = match self.upgraded.await {
             Ok(ws) => ws,
             Err(e) => {
                 tracing::debug!(error = %e, "upgrade failed");
-                return;
+                return None;
             }
         };
         let options = &self.upgrader.options;
@@ -200,11 +211,14 @@ impl PendingUpgrade {
             .dead_after(options.dead_after)
             .max_message_size(options.max_message_size);
         if let Some(serve) = self.upgrader.inline.get() {
-            return serve(transport).await;
+            return Some(serve(transport));
         }
-        if self.upgrader.accepted.send(transport).await.is_err() {
-            tracing::debug!("upgrade dropped: the server is not accepting");
-        }
+        let accepted = self.upgrader.accepted.clone();
+        Some(Box::pin(async move {
+            if accepted.send(transport).await.is_err() {
+                tracing::debug!("upgrade dropped: the server is not accepting");
+            }
+        }))
     }
 }
 
