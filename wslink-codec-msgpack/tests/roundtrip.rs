@@ -33,7 +33,7 @@ fn value() -> impl Strategy<Value = Value> {
 
 fn frames_of(encoded: &wslink_core::Encoded) -> Vec<Bytes> {
     encoded
-        .frames()
+        .to_frames()
         .iter()
         .map(|f| match f {
             Frame::Binary(b) => b.clone(),

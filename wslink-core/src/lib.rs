@@ -58,7 +58,9 @@ pub mod topic;
 pub mod transport;
 pub mod value;
 
-pub use codec::{Codec, CodecError, DecodeLimits, Decoder, Encoded, Frame, Generation};
+pub use codec::{
+    BinaryParts, Codec, CodecError, DecodeLimits, Decoder, Encoded, Frame, FrameRef, Generation,
+};
 pub use envelope::{EnvelopeError, EnvelopeFields, Message, Publication, Request, Response};
 pub use error::{ArgumentError, RpcError, WireError};
 pub use extensions::{Anonymous, Extensions, Identity};

@@ -5,15 +5,21 @@
 //! with binary attachments. Servers and clients see whole [`Message`]s only.
 //!
 //! Encoding is stateless (`&self`), so a publication is encoded once and the same
-//! [`Encoded`] frames (shared [`Bytes`]) go to every subscriber. Decoding is stateful: each
-//! connection gets its own [`Decoder`] that reassembles chunks within [`DecodeLimits`].
+//! [`Encoded`] frames (shared [`Bytes`]) go to every subscriber. A large binary value is
+//! not copied while encoding: a frame may be a [`BinaryParts`], small encoded runs and
+//! slices of the value's own buffer, that the transport writes piece by piece. Decoding is
+//! stateful: each connection gets its own [`Decoder`] that reassembles chunks within
+//! [`DecodeLimits`].
 
-use std::sync::Arc;
 use std::time::Duration;
 
+mod binary_parts;
 mod dyn_codec;
+mod encoded;
 
+pub use binary_parts::BinaryParts;
 pub use dyn_codec::DynCodec;
+pub use encoded::{Encoded, FrameRef};
 
 use bytes::Bytes;
 
@@ -41,46 +47,6 @@ impl Frame {
     /// `true` for an empty payload.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-}
-
-/// The frames of one encoded message, cheap to clone and share between connections.
-#[derive(Debug, Clone)]
-pub enum Encoded {
-    /// A message that fits one frame (the common case, no extra allocation).
-    One(Frame),
-    /// A message split into several frames, to be sent in this order, without other
-    /// frames in between.
-    Many(Arc<[Frame]>),
-}
-
-impl Encoded {
-    /// The frames in sending order.
-    pub fn frames(&self) -> &[Frame] {
-        match self {
-            Encoded::One(f) => std::slice::from_ref(f),
-            Encoded::Many(fs) => fs,
-        }
-    }
-
-    /// Total payload bytes of all frames.
-    pub fn len(&self) -> usize {
-        self.frames().iter().map(Frame::len).sum()
-    }
-
-    /// `true` when there is no payload at all.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl From<Vec<Frame>> for Encoded {
-    fn from(mut frames: Vec<Frame>) -> Self {
-        if frames.len() == 1 {
-            Encoded::One(frames.pop().expect("one frame"))
-        } else {
-            Encoded::Many(frames.into())
-        }
     }
 }
 
