@@ -1,4 +1,4 @@
-//! The unchunker fed arbitrary frames: never panics, never holds more than its limits.
+//! The unchunker fed arbitrary frames: never panics, never reserves more than its limits.
 #![no_main]
 
 use bytes::Bytes;
@@ -29,7 +29,9 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(Some(message)) = unchunker.push(Bytes::copy_from_slice(frame)) {
             assert!(message.len() <= limits.message_size);
         }
+        // Declared sizes are reserved (and bounded); what arrived is within them.
         assert!(unchunker.held_bytes() <= limits.partial_bytes);
+        assert!(unchunker.received_bytes() <= unchunker.held_bytes());
         assert!(unchunker.partial_count() <= limits.partial_messages);
     }
 });

@@ -66,7 +66,12 @@ pub struct DecodeLimits {
     pub pre_auth_message_size: usize,
     /// Largest message accepted after the hello.
     pub message_size: usize,
-    /// Bytes held in incomplete messages of one connection, all together.
+    /// Bytes held for incomplete messages of one connection, all together. For 2.x, the
+    /// declared size of each incomplete message counts from its first chunk on (one
+    /// buffer of that size is reserved for it and filled as chunks arrive), so this also
+    /// bounds what a peer can make us reserve without sending it; the default (the
+    /// message size) lets a client send one message of the full size. For 1.x, the
+    /// attachments received and not yet used.
     pub partial_bytes: usize,
     /// Incomplete messages held at once by one connection.
     pub partial_messages: usize,
