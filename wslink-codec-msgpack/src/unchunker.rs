@@ -21,8 +21,10 @@
 //! * incomplete messages older than [`DecodeLimits::partial_timeout`] are dropped, their
 //!   buffers freed.
 //!
-//! The buffer is allocated zeroed, which for large sizes the allocator gets from the
-//! system as untouched pages: memory the peer did not fill is reserved, not resident.
+//! The buffer's room is reserved, not written: chunks that arrive in order (as every
+//! peer sends them) are appended, so memory the peer did not fill is not resident and no
+//! byte is written twice; a chunk that arrives ahead of its predecessors has the gap
+//! before it zero-filled, and the gap is overwritten when its chunks arrive.
 //! Chunks that overlap, repeat, run past the end or change the total are refused (the
 //! received ranges are kept, merged when they touch, to check that).
 
@@ -36,7 +38,10 @@ use crate::header::{ChunkHeader, HEADER_LEN};
 
 #[derive(Debug)]
 struct Partial {
-    /// The message, `total` bytes, filled in as chunks arrive.
+    total: usize,
+    /// The message so far, with room for `total` bytes reserved up front: as long as the
+    /// furthest chunk received (a gap before it zero-filled, then overwritten when its
+    /// chunk arrives).
     buf: BytesMut,
     received: usize,
     /// Received ranges, start → end: disjoint, and merged when they touch.
@@ -47,7 +52,8 @@ struct Partial {
 impl Partial {
     fn new(total: usize, now: Instant) -> Partial {
         Partial {
-            buf: BytesMut::zeroed(total),
+            total,
+            buf: BytesMut::with_capacity(total),
             received: 0,
             ranges: BTreeMap::new(),
             started: now,
@@ -55,7 +61,7 @@ impl Partial {
     }
 
     fn total(&self) -> usize {
-        self.buf.len()
+        self.total
     }
 
     /// Whether `start..end` overlaps a range already received.
@@ -72,7 +78,14 @@ impl Partial {
     /// Copies a chunk into place (its range checked free) and records its range.
     fn fill(&mut self, start: usize, payload: &[u8]) {
         let end = start + payload.len();
-        self.buf[start..end].copy_from_slice(payload);
+        // In order (what peers do), this is one append into the reserved room: no byte
+        // is written twice. Out of order, the gap up to the chunk is zero-filled first.
+        if start > self.buf.len() {
+            self.buf.resize(start, 0);
+        }
+        let inside = (self.buf.len() - start).min(payload.len());
+        self.buf[start..start + inside].copy_from_slice(&payload[..inside]);
+        self.buf.extend_from_slice(&payload[inside..]);
         self.received += payload.len();
         let mut range = (start, end);
         if let Some((&s, &e)) = self.ranges.range(..start).next_back() {
@@ -216,6 +229,7 @@ impl Unchunker {
         }
         let partial = self.partials.remove(&id).expect("present above");
         self.held_bytes -= total;
+        debug_assert_eq!(partial.buf.len(), total, "disjoint ranges covering the message");
         Ok(Some(partial.buf.freeze()))
     }
 
