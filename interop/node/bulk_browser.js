@@ -52,10 +52,11 @@ async function inPage({ n }) {
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     await page.goto(pageUrl);
     await page.waitForSelector('#status.connected', { timeout: LIMIT });
+    let timer;
     const r = await Promise.race([
       page.evaluate(inPage, { n }),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), LIMIT)),
-    ]);
+      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('timed out')), LIMIT); }),
+    ]).finally(() => clearTimeout(timer));
     console.log(`down: ${r.downLen} bytes, pattern ${r.pattern}, ${Math.round(r.downMs)} ms`);
     console.log(`up: ${JSON.stringify(r.up)}, ${Math.round(r.upMs)} ms`);
     if (r.downLen !== n || !r.pattern) throw new Error(`test.bytes(${n}) came back wrong`);
