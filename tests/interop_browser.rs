@@ -139,12 +139,7 @@ async fn large_binaries_both_ways_between_chromium_and_the_rust_server() {
         };
         let (_server, ws_url) = serve_ws(common::test_server(), options).await;
         let page = ws_url.replace("ws://", "http://").replace("/ws", "/");
-        let (ok, output) = node(
-            "bulk_browser.js",
-            &[&page, &size],
-            Duration::from_secs(120),
-        )
-        .await;
+        let (ok, output) = node("bulk_browser.js", &[&page, &size], Duration::from_secs(120)).await;
         println!("{output}");
         assert!(
             ok && output.contains("pattern true"),

@@ -12,6 +12,7 @@ fuzz_target!(|data: &[u8]| {
         message_size: 1 << 16,
         partial_bytes: 1 << 14,
         partial_messages: 8,
+        partial_runs: 16,
         ..DecodeLimits::default()
     };
     let mut unchunker = Unchunker::new(limits.clone());

@@ -252,7 +252,9 @@ fn nan_round_trips_as_nan() {
         outcome: Ok(Value::Array(vec![Value::Float(f64::NAN)])),
     });
     let encoded = JsonCodec::new().encode(&msg, 0).unwrap();
-    let Some(Message::Response(r)) = roomy_decoder().decode(encoded.to_frames()[0].clone()).unwrap()
+    let Some(Message::Response(r)) = roomy_decoder()
+        .decode(encoded.to_frames()[0].clone())
+        .unwrap()
     else {
         panic!()
     };

@@ -188,7 +188,10 @@ mod tests {
         let message = vec![7u8; 100_000];
         let out = chunk(with_header_room(&message), 3, 0).unwrap();
         assert_eq!(out.to_frames().len(), 1);
-        assert_eq!(binary(&out.to_frames()[0]).len(), HEADER_LEN + message.len());
+        assert_eq!(
+            binary(&out.to_frames()[0]).len(),
+            HEADER_LEN + message.len()
+        );
     }
 
     #[test]

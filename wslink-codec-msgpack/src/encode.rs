@@ -154,11 +154,7 @@ pub(crate) fn write_message<W: Out>(w: &mut W, message: &Message) -> Result<(), 
 }
 
 /// `publish:<topic>:<counter>` as a msgpack str, without building the string first.
-fn write_publish_id<W: Out>(
-    w: &mut W,
-    topic: &str,
-    counter: u64,
-) -> Result<(), CodecError> {
+fn write_publish_id<W: Out>(w: &mut W, topic: &str, counter: u64) -> Result<(), CodecError> {
     const PREFIX: &[u8] = b"publish:";
     let mut digits = [0u8; 20];
     let mut at = digits.len();

@@ -7,6 +7,12 @@
 //! anything. The bytes are the reference peers' bytes (same key order, same integer and
 //! float forms).
 //!
+//! Large binaries are not copied on the way out: a message holding a binary of
+//! [`SHARED_BIN_MIN`] bytes or more is encoded as a [`Rope`] and its chunk frames are
+//! [`BinaryParts`](wslink_core::BinaryParts), a header followed by slices of the binary's
+//! own buffer ([`rope`]). On the way in, the [`Unchunker`] copies each chunk once, into
+//! one buffer reserved for the message ([`unchunker`]).
+//!
 //! ```
 //! use wslink_codec_msgpack::MsgpackCodec;
 //! use wslink_core::{Bytes, Codec, DecodeLimits, Decoder, Message, Request, Value};
@@ -42,8 +48,8 @@ use wslink_core::{Codec, CodecError, DecodeLimits, Decoder, Encoded, Frame, Gene
 pub use chunker::{chunk, chunk_rope, frames_in_place, payload_per_frame};
 pub use decode::{decode_message, decode_value};
 pub use encode::{encode_gapped, encode_message, encode_value, GappedWriter, Out};
-pub use rope::{encode_rope, Rope, RopeWriter, SHARED_BIN_MIN};
 pub use header::{ChunkHeader, HEADER_LEN};
+pub use rope::{encode_rope, Rope, RopeWriter, SHARED_BIN_MIN};
 pub use unchunker::Unchunker;
 
 pub use wslink_core::defaults::{CLIENT_PRE_HELLO_FRAME_SIZE, DEFAULT_MAX_FRAME_SIZE};

@@ -167,7 +167,10 @@ mod tests {
     fn only_binaries_at_the_threshold_count() {
         let nested = |n: usize| {
             let mut map = wslink_core::Map::new();
-            map.insert("k".into(), Value::Array(vec![Value::Bin(vec![0u8; n].into())]));
+            map.insert(
+                "k".into(),
+                Value::Array(vec![Value::Bin(vec![0u8; n].into())]),
+            );
             result(Value::Map(map))
         };
         assert!(has_shared_bin(&nested(10), 10));

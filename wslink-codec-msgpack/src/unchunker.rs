@@ -26,7 +26,9 @@
 //! byte is written twice; a chunk that arrives ahead of its predecessors has the gap
 //! before it zero-filled, and the gap is overwritten when its chunks arrive.
 //! Chunks that overlap, repeat, run past the end or change the total are refused (the
-//! received ranges are kept, merged when they touch, to check that).
+//! received ranges are kept, merged when they touch, to check that); a message may
+//! arrive in at most [`DecodeLimits::partial_runs`] separate runs, so tiny chunks sent
+//! out of order cannot grow that bookkeeping without bound.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
@@ -71,8 +73,23 @@ impl Partial {
             .range(..=start)
             .next_back()
             .is_some_and(|(_, &e)| e > start);
-        let after = self.ranges.range(start..).next().is_some_and(|(&s, _)| s < end);
+        let after = self
+            .ranges
+            .range(start..)
+            .next()
+            .is_some_and(|(&s, _)| s < end);
         before || after
+    }
+
+    /// How many runs the received ranges make once `start..end` (free) is added.
+    fn runs_with(&self, start: usize, end: usize) -> usize {
+        let joins_before = self
+            .ranges
+            .range(..start)
+            .next_back()
+            .is_some_and(|(_, &e)| e == start);
+        let joins_after = self.ranges.contains_key(&end);
+        self.ranges.len() + 1 - usize::from(joins_before) - usize::from(joins_after)
     }
 
     /// Copies a chunk into place (its range checked free) and records its range.
@@ -223,13 +240,24 @@ impl Unchunker {
                 "chunk at offset {offset} overlaps data already received"
             )));
         }
+        if partial.runs_with(offset, offset + len) > self.limits.partial_runs {
+            self.drop_partial(id);
+            return Err(CodecError::TooManyPartials(format!(
+                "message {id} arrived in more than {} separate runs",
+                self.limits.partial_runs
+            )));
+        }
         partial.fill(offset, &frame[HEADER_LEN..]);
         if partial.received < total {
             return Ok(None);
         }
         let partial = self.partials.remove(&id).expect("present above");
         self.held_bytes -= total;
-        debug_assert_eq!(partial.buf.len(), total, "disjoint ranges covering the message");
+        debug_assert_eq!(
+            partial.buf.len(),
+            total,
+            "disjoint ranges covering the message"
+        );
         Ok(Some(partial.buf.freeze()))
     }
 
@@ -432,10 +460,13 @@ mod tests {
         assert_eq!((u.partial_count(), u.held_bytes()), (2, 200));
         // 50 more fit; then the count bound applies.
         u.push(chunk(3, 0, 50, b"a")).unwrap();
-        assert!(matches!(
-            u.push(chunk(4, 0, 1, b"a")).unwrap(),
-            Some(ref m) if m == "a"
-        ), "a whole message in one chunk reserves nothing");
+        assert!(
+            matches!(
+                u.push(chunk(4, 0, 1, b"a")).unwrap(),
+                Some(ref m) if m == "a"
+            ),
+            "a whole message in one chunk reserves nothing"
+        );
         assert!(matches!(
             u.push(chunk(4, 0, 2, b"a")),
             Err(CodecError::TooManyPartials(_))
@@ -446,6 +477,33 @@ mod tests {
         assert_eq!((u.partial_count(), u.held_bytes()), (2, 150));
         u.push(chunk(5, 0, 100, b"a")).unwrap();
         assert_eq!(u.held_bytes(), 250);
+    }
+
+    #[test]
+    fn separate_runs_of_one_message_are_bounded() {
+        let limits = DecodeLimits {
+            partial_runs: 3,
+            ..DecodeLimits::default()
+        };
+        let mut u = authed(limits);
+        for offset in [0u32, 2, 4] {
+            u.push(chunk(1, offset, 100, b"x")).unwrap();
+        }
+        // Filling a hole joins two runs: still three at most.
+        u.push(chunk(1, 1, 100, b"x")).unwrap();
+        u.push(chunk(1, 6, 100, b"x")).unwrap();
+        let err = u.push(chunk(1, 8, 100, b"x")).unwrap_err();
+        assert!(matches!(err, CodecError::TooManyPartials(_)), "{err}");
+        assert_eq!(
+            (u.partial_count(), u.held_bytes()),
+            (0, 0),
+            "the message is dropped"
+        );
+        // In order, any number of chunks is one run.
+        for offset in 0..100u32 {
+            let out = u.push(chunk(2, offset, 100, b"y")).unwrap();
+            assert_eq!(out.is_some(), offset == 99);
+        }
     }
 
     #[test]
@@ -472,7 +530,10 @@ mod tests {
             let frame = chunk(9, a as u32, 10_000, &message[a..b]);
             let weak = frame.clone();
             assert_eq!(u.push(frame).unwrap(), None);
-            assert!(weak.is_unique(), "the unchunker keeps no reference to the frame");
+            assert!(
+                weak.is_unique(),
+                "the unchunker keeps no reference to the frame"
+            );
         }
         let out = u
             .push(chunk(9, last.0 as u32, 10_000, &message[last.0..last.1]))

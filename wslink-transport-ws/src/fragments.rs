@@ -91,6 +91,9 @@ mod tests {
             .collect();
         let frames: Vec<yawc::Frame> = ws_frames(fragments(&frame)).collect();
         assert_eq!(frames.len(), 1);
-        assert_eq!((frames[0].opcode(), frames[0].is_fin()), (OpCode::Binary, true));
+        assert_eq!(
+            (frames[0].opcode(), frames[0].is_fin()),
+            (OpCode::Binary, true)
+        );
     }
 }

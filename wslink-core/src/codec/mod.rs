@@ -75,6 +75,10 @@ pub struct DecodeLimits {
     pub partial_bytes: usize,
     /// Incomplete messages held at once by one connection.
     pub partial_messages: usize,
+    /// Separate runs of received bytes one incomplete message may have: chunks that
+    /// arrive in order make one run, each hole left by a chunk that came early adds one.
+    /// Bounds the bookkeeping a peer can cause with tiny out-of-order chunks.
+    pub partial_runs: usize,
     /// 1.x attachments announced or received but not yet used by a message, per
     /// connection (a message with more binary values than this cannot be received).
     pub attachments: usize,
@@ -99,6 +103,7 @@ impl Default for DecodeLimits {
             message_size: Self::DEFAULT_MESSAGE_SIZE,
             partial_bytes: Self::DEFAULT_MESSAGE_SIZE,
             partial_messages: 32,
+            partial_runs: 1024,
             attachments: 1024,
             partial_timeout: Some(Duration::from_secs(60)),
             max_depth: 128,
