@@ -119,7 +119,7 @@ async fn main() {
         for frame in wslink::msgpack::MsgpackCodec::new()
             .encode(&hello, 1 << 20)
             .unwrap()
-            .frames()
+            .to_frames()
         {
             if let wslink::Frame::Binary(b) = frame {
                 stalled

@@ -33,7 +33,7 @@ async fn raw(url: &str) -> Ws {
 fn encode(message: &Message) -> Vec<WsMessage> {
     let encoded = MsgpackCodec::new().encode(message, 1 << 20).unwrap();
     encoded
-        .frames()
+        .to_frames()
         .iter()
         .map(|f| match f {
             wslink::Frame::Binary(b) => WsMessage::Binary(b.clone()),

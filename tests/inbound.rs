@@ -22,7 +22,7 @@ fn frame(msgpack: &[u8]) -> Frame {
     let mut buf = BytesMut::zeroed(HEADER_LEN);
     buf.extend_from_slice(msgpack);
     let encoded = chunk(buf, 1, 0).unwrap();
-    encoded.frames()[0].clone()
+    encoded.to_frames()[0].clone()
 }
 
 fn msgpack(value: &Value) -> Vec<u8> {

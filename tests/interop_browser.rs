@@ -117,3 +117,33 @@ async fn coop_and_coep_headers_make_the_page_cross_origin_isolated_in_chromium()
         );
     }
 }
+
+/// 20 MiB both ways between the npm 2.x client in Chromium and the Rust server, with
+/// permessage-deflate agreed and refused: results of this size leave the server as chunk
+/// frames made of slices of the result, each sent as the fragments of one WebSocket
+/// message, which Chromium must join; uploads are reassembled into one buffer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_binaries_both_ways_between_chromium_and_the_rust_server() {
+    require("/usr/bin/chromium".into(), "Debian chromium");
+    let www = repo().join("examples/chat/www");
+    require(
+        www.join("node_modules/wslink2/dist/wslink.js"),
+        "the chat page's npm wslink clients",
+    );
+    let size = (20 << 20).to_string();
+    for deflate in [wslink::ws::Deflate::default(), wslink::ws::Deflate::off()] {
+        let options = HttpOptions {
+            content: Some(www.clone()),
+            deflate: deflate.clone(),
+            ..HttpOptions::default()
+        };
+        let (_server, ws_url) = serve_ws(common::test_server(), options).await;
+        let page = ws_url.replace("ws://", "http://").replace("/ws", "/");
+        let (ok, output) = node("bulk_browser.js", &[&page, &size], Duration::from_secs(120)).await;
+        println!("{output}");
+        assert!(
+            ok && output.contains("pattern true"),
+            "large binaries with Chromium ({deflate:?}) failed:\n{output}"
+        );
+    }
+}

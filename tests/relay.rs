@@ -391,7 +391,7 @@ async fn a_clean_close_through_the_relay_to_a_real_server() {
         let encoded = MsgpackCodec::new()
             .encode(&common::hello_message(SECRET), 1 << 20)
             .unwrap();
-        let wslink::Frame::Binary(bytes) = encoded.frames()[0].clone() else {
+        let wslink::Frame::Binary(bytes) = encoded.to_frames()[0].clone() else {
             panic!("a binary frame")
         };
         bytes

@@ -81,7 +81,7 @@ impl<K: FrameSink, S: FrameStream> Raw<K, S> {
 
     pub async fn send(&mut self, message: &Message) {
         let encoded = MsgpackCodec::new().encode(message, 1 << 20).unwrap();
-        for frame in encoded.frames() {
+        for frame in encoded.to_frames() {
             self.tx.send(frame.clone()).await.unwrap();
         }
     }

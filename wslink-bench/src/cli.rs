@@ -52,6 +52,10 @@ pub(crate) struct Cli {
     /// wire, server CPU per call, memory per idle connection) on typical traffic.
     #[arg(long)]
     pub(crate) deflate: bool,
+    /// The tool's own clients (batched, npm-like, raw) offer no permessage-deflate, so
+    /// none is agreed whatever the server accepts.
+    #[arg(long, global = true)]
+    pub(crate) no_client_deflate: bool,
     /// Also write the table as JSON to FILE.
     #[arg(long, global = true, value_name = "FILE")]
     pub(crate) json: Option<PathBuf>,

@@ -53,7 +53,7 @@ pub(crate) struct Lean {
 impl Lean {
     /// Connects to `url` and says hello with `secret`.
     pub(crate) async fn connect(url: &str, secret: &str) -> Result<Lean, String> {
-        let transport = timed("connect", wslink::ws::connect(url))
+        let transport = timed("connect", crate::phases::ws_connect(url))
             .await?
             .map_err(|e| format!("connect {url}: {e}"))?;
         let (sink, stream) = transport.split();

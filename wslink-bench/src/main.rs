@@ -52,6 +52,7 @@ use progress::Progress;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    phases::set_client_deflate(!cli.no_client_deflate);
     if let (Some(input), Some(output)) = (&cli.chart_from, &cli.chart) {
         return match chart::from_file(input, output) {
             Ok(()) => {

@@ -2,7 +2,7 @@
 //! the raw baseline (same sizes, bare frames). Every phase stops at a time limit and at a
 //! count limit, whichever comes first.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -117,11 +117,33 @@ pub(crate) async fn timed<T>(
 
 // ---------------------------------------------------------------- connections
 
+/// Whether the tool's clients offer permessage-deflate (`--no-client-deflate` clears it).
+static CLIENT_DEFLATE: AtomicBool = AtomicBool::new(true);
+
+/// Makes the tool's clients offer permessage-deflate, or not.
+pub(crate) fn set_client_deflate(on: bool) {
+    CLIENT_DEFLATE.store(on, Ordering::Relaxed);
+}
+
+/// A WebSocket to `url`, offering permessage-deflate unless `--no-client-deflate`.
+pub(crate) async fn ws_connect(url: &str) -> Result<ClientTransport, wslink::TransportError> {
+    let deflate = if CLIENT_DEFLATE.load(Ordering::Relaxed) {
+        wslink::ws::Deflate::default()
+    } else {
+        wslink::ws::Deflate::off()
+    };
+    let options = wslink::ws::ConnectOptions {
+        deflate,
+        ..wslink::ws::ConnectOptions::default()
+    };
+    wslink::ws::connect_with(url, &options).await
+}
+
 /// A client; with `tell` off it keeps its subscriptions to itself, so the server
 /// broadcasts (the path every phase but `filter` measures, as the Python server has).
 pub(crate) async fn wslink_connect(t: &Target, tell: bool) -> Result<Client, String> {
     timed("connect", async {
-        let transport = wslink::ws::connect(&t.url)
+        let transport = ws_connect(&t.url)
             .await
             .map_err(|e| format!("connect {}: {e}", t.url))?;
         // A deep subscription queue: the bench's receivers must not lose publications
@@ -144,7 +166,7 @@ type RawStream = <ClientTransport as Transport>::Stream;
 
 async fn raw_connect(t: &Target) -> Result<ClientTransport, String> {
     timed("connect", async {
-        wslink::ws::connect(&t.url)
+        ws_connect(&t.url)
             .await
             .map_err(|e| format!("connect {}: {e}", t.url))
     })

@@ -864,10 +864,8 @@ async fn write_loop<S: FrameSink>(
             match item {
                 Outgoing::Message(encoded) => {
                     written += 1;
-                    for frame in encoded.frames() {
-                        if sink.feed(frame.clone()).await.is_err() {
-                            return;
-                        }
+                    if sink.feed_encoded(&encoded).await.is_err() {
+                        return;
                     }
                 }
                 Outgoing::Close(close) => {

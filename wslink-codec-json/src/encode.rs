@@ -119,7 +119,7 @@ mod tests {
 
     fn texts(encoded: &Encoded) -> Vec<String> {
         encoded
-            .frames()
+            .to_frames()
             .iter()
             .map(|f| match f {
                 Frame::Text(t) => t.clone(),
@@ -186,7 +186,7 @@ mod tests {
                 r#"{"wslink":"1.0","id":"rpc:c1:0","method":"up","args":["wslink_bin0"],"kwargs":{"deep":{"x":"wslink_bin1"}}}"#,
             ]
         );
-        let Frame::Binary(sent) = &encoded.frames()[1] else {
+        let Frame::Binary(sent) = encoded.to_frames()[1].clone() else {
             panic!()
         };
         assert_eq!(sent.as_ptr(), a.as_ptr(), "binary frames share the bytes");

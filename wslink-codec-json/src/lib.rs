@@ -34,7 +34,7 @@
 //!     outcome: Ok(map! { "blob" => Bytes::from_static(&[0, 1, 2]), "n" => 3 }),
 //! });
 //! let encoded = codec.encode(&reply, 0).unwrap();
-//! let frames = encoded.frames();
+//! let frames = encoded.to_frames();
 //! assert_eq!(frames.len(), 3); // header, binary, message
 //! assert_eq!(frames[1], Frame::Binary(Bytes::from_static(&[0, 1, 2])));
 //! assert_eq!(
@@ -132,7 +132,7 @@ mod tests {
             id: "x".into(),
             outcome: Ok(Value::Bin(bytes::Bytes::from_static(b"b"))),
         });
-        let last = |e: Encoded| match e.frames().last() {
+        let last = |e: Encoded| match e.to_frames().last() {
             Some(Frame::Text(t)) => t.clone(),
             _ => panic!(),
         };
@@ -155,7 +155,7 @@ mod tests {
         let mut decoder = codec.decoder(DecodeLimits::default());
         decoder.set_authenticated(true);
         let mut got = None;
-        for frame in frames.frames() {
+        for frame in frames.to_frames() {
             got = decoder.decode(frame.clone()).unwrap().or(got);
         }
         let Some(Message::Response(r)) = got else {

@@ -103,7 +103,7 @@ fn roomy_decoder() -> JsonDecoder {
 
 /// Feeds every frame; only the last may complete a message.
 fn decode_all(d: &mut JsonDecoder, encoded: &Encoded) -> Result<Option<Message>, TestCaseError> {
-    let frames = encoded.frames();
+    let frames = encoded.to_frames();
     for f in &frames[..frames.len() - 1] {
         prop_assert_eq!(d.decode(f.clone()).unwrap(), None);
     }
@@ -147,7 +147,7 @@ proptest! {
         let codec = JsonCodec::with_style(style);
         let encoded = codec.encode(&msg, 0).unwrap();
         let binaries = count_binaries(&msg.clone().into_value());
-        prop_assert_eq!(encoded.frames().len(), 2 * binaries + 1);
+        prop_assert_eq!(encoded.to_frames().len(), 2 * binaries + 1);
         let mut d = roomy_decoder();
         prop_assert_eq!(decode_all(&mut d, &encoded)?, Some(msg));
         prop_assert_eq!((d.received_count(), d.held_bytes()), (0, 0));
@@ -252,7 +252,9 @@ fn nan_round_trips_as_nan() {
         outcome: Ok(Value::Array(vec![Value::Float(f64::NAN)])),
     });
     let encoded = JsonCodec::new().encode(&msg, 0).unwrap();
-    let Some(Message::Response(r)) = roomy_decoder().decode(encoded.frames()[0].clone()).unwrap()
+    let Some(Message::Response(r)) = roomy_decoder()
+        .decode(encoded.to_frames()[0].clone())
+        .unwrap()
     else {
         panic!()
     };
@@ -280,7 +282,7 @@ fn typed_data_with_binary_round_trips() {
     let encoded = JsonCodec::new().encode(&msg, 0).unwrap();
     let mut d = roomy_decoder();
     let mut got = None;
-    for f in encoded.frames() {
+    for f in encoded.to_frames() {
         got = d.decode(f.clone()).unwrap();
     }
     let Some(Message::Publication(p)) = got else {
@@ -304,7 +306,7 @@ fn default_limits_bound_attachments_per_message() {
     let mut d = JsonCodec::new().decoder(DecodeLimits::default());
     d.set_authenticated(true);
     let err = encoded
-        .frames()
+        .to_frames()
         .iter()
         .find_map(|f| d.decode(f.clone()).err())
         .unwrap();

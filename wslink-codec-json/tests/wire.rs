@@ -10,7 +10,7 @@ use wslink_core::{
 const CLIENT: &str = "c0123456789abcdef0123456789abcdef";
 
 fn frames(codec: &JsonCodec, message: &Message) -> Vec<Frame> {
-    codec.encode(message, 0).unwrap().frames().to_vec()
+    codec.encode(message, 0).unwrap().to_frames()
 }
 
 fn text(s: &str) -> Frame {

@@ -68,7 +68,7 @@ fn encode_decode(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("decode", name), |b| {
             b.iter(|| {
                 let mut out = None;
-                for frame in frames.frames() {
+                for frame in frames.to_frames() {
                     out = decoder.decode(black_box(frame.clone())).expect("decodes");
                 }
                 out.expect("a whole message")
@@ -96,7 +96,7 @@ fn chunking(c: &mut Criterion) {
         });
         let frames: Vec<Bytes> = chunk(buf.clone(), 7, FRAME)
             .expect("chunks")
-            .frames()
+            .to_frames()
             .iter()
             .map(|f| match f {
                 Frame::Binary(b) => b.clone(),

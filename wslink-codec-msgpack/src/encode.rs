@@ -6,7 +6,7 @@
 //! produce, and the same as `rmp-serde` would write for a [`Value`] (a property test
 //! holds the two together).
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use wslink_core::envelope::WSLINK_VERSION;
 use wslink_core::{CodecError, Message, Value};
 
@@ -31,6 +31,19 @@ pub fn encode_value(value: &Value) -> Result<BytesMut, CodecError> {
     write_value(&mut w, value)?;
     Ok(w.into_inner())
 }
+
+/// Where the encoder writes: a byte sink that may keep a binary value's buffer instead of
+/// copying it (see [`RopeWriter`](crate::rope::RopeWriter)).
+pub trait Out: std::io::Write {
+    /// Writes a binary value's bytes; the default copies them.
+    fn write_bin(&mut self, bin: &Bytes) -> std::io::Result<()> {
+        self.write_all(bin)
+    }
+}
+
+impl Out for bytes::buf::Writer<BytesMut> {}
+
+impl Out for GappedWriter {}
 
 /// Writes into a buffer, leaving [`HEADER_LEN`] zero bytes before every `payload` bytes
 /// of message, so that chunk frames are slices of the buffer with their headers filled
@@ -98,7 +111,7 @@ pub fn encode_gapped(message: &Message, payload: usize) -> Result<BytesMut, Code
     Ok(w.into_inner())
 }
 
-fn write_message<W: std::io::Write>(w: &mut W, message: &Message) -> Result<(), CodecError> {
+pub(crate) fn write_message<W: Out>(w: &mut W, message: &Message) -> Result<(), CodecError> {
     let key = |w: &mut W, k: &str| put_str(w, k);
     let entries = match message {
         Message::Request(_) => 5,
@@ -141,11 +154,7 @@ fn write_message<W: std::io::Write>(w: &mut W, message: &Message) -> Result<(), 
 }
 
 /// `publish:<topic>:<counter>` as a msgpack str, without building the string first.
-fn write_publish_id<W: std::io::Write>(
-    w: &mut W,
-    topic: &str,
-    counter: u64,
-) -> Result<(), CodecError> {
+fn write_publish_id<W: Out>(w: &mut W, topic: &str, counter: u64) -> Result<(), CodecError> {
     const PREFIX: &[u8] = b"publish:";
     let mut digits = [0u8; 20];
     let mut at = digits.len();
@@ -172,12 +181,12 @@ fn length(n: usize) -> Result<u32, CodecError> {
         .map_err(|_| CodecError::Encode(format!("{n} items or bytes: over msgpack's 2^32-1")))
 }
 
-fn write_array<W: std::io::Write>(w: &mut W, items: &[Value]) -> Result<(), CodecError> {
+fn write_array<W: Out>(w: &mut W, items: &[Value]) -> Result<(), CodecError> {
     put_head(w, &array_head(length(items.len())?))?;
     items.iter().try_for_each(|item| write_value(w, item))
 }
 
-fn write_map<W: std::io::Write>(w: &mut W, map: &wslink_core::Map) -> Result<(), CodecError> {
+fn write_map<W: Out>(w: &mut W, map: &wslink_core::Map) -> Result<(), CodecError> {
     put_head(w, &map_head(length(map.len())?))?;
     for (k, v) in map {
         put_str(w, k)?;
@@ -187,7 +196,7 @@ fn write_map<W: std::io::Write>(w: &mut W, map: &wslink_core::Map) -> Result<(),
 }
 
 /// One [`Value`] in msgpack, the forms `rmp-serde` picks for the same value.
-pub(crate) fn write_value<W: std::io::Write>(w: &mut W, value: &Value) -> Result<(), CodecError> {
+pub(crate) fn write_value<W: Out>(w: &mut W, value: &Value) -> Result<(), CodecError> {
     match value {
         Value::Nil => put_head(w, &[0xc0]),
         Value::Bool(b) => put_head(w, &[if *b { 0xc3 } else { 0xc2 }]),
@@ -201,7 +210,7 @@ pub(crate) fn write_value<W: std::io::Write>(w: &mut W, value: &Value) -> Result
         Value::Str(s) => put_str(w, s),
         Value::Bin(b) => {
             put_head(w, &bin_head(length(b.len())?))?;
-            w.write_all(b).map_err(fail)
+            w.write_bin(b).map_err(fail)
         }
         Value::Array(items) => write_array(w, items),
         Value::Map(map) => write_map(w, map),
@@ -248,11 +257,11 @@ impl std::ops::Deref for Head {
     }
 }
 
-fn put_head<W: std::io::Write>(w: &mut W, head: &[u8]) -> Result<(), CodecError> {
+fn put_head<W: Out>(w: &mut W, head: &[u8]) -> Result<(), CodecError> {
     w.write_all(head).map_err(fail)
 }
 
-fn put_str<W: std::io::Write>(w: &mut W, s: &str) -> Result<(), CodecError> {
+fn put_str<W: Out>(w: &mut W, s: &str) -> Result<(), CodecError> {
     put_head(w, &str_head(length(s.len())?))?;
     w.write_all(s.as_bytes()).map_err(fail)
 }
@@ -353,7 +362,7 @@ fn map_head(len: u32) -> Head {
 /// About how many bytes `message` takes in msgpack (at least that many, for the values
 /// that dominate: strings and binaries count exactly, scalars at their largest), so the
 /// buffer is allocated once.
-fn message_size_hint(message: &Message) -> usize {
+pub(crate) fn message_size_hint(message: &Message) -> usize {
     const ENVELOPE: usize = 64;
     match message {
         Message::Request(r) => {

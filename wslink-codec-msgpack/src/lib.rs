@@ -7,6 +7,12 @@
 //! anything. The bytes are the reference peers' bytes (same key order, same integer and
 //! float forms).
 //!
+//! Large binaries are not copied on the way out: a message holding a binary of
+//! [`SHARED_BIN_MIN`] bytes or more is encoded as a [`Rope`] and its chunk frames are
+//! [`BinaryParts`](wslink_core::BinaryParts), a header followed by slices of the binary's
+//! own buffer ([`rope`]). On the way in, the [`Unchunker`] copies each chunk once, into
+//! one buffer reserved for the message ([`unchunker`]).
+//!
 //! ```
 //! use wslink_codec_msgpack::MsgpackCodec;
 //! use wslink_core::{Bytes, Codec, DecodeLimits, Decoder, Message, Request, Value};
@@ -19,13 +25,13 @@
 //!     kwargs: Default::default(),
 //! });
 //! let frames = codec.encode(&call, 4096).unwrap();
-//! assert!(frames.frames().len() > 1);
+//! assert!(frames.frame_count() > 1);
 //!
 //! let mut decoder = codec.decoder(DecodeLimits::default());
 //! decoder.set_authenticated(true); // lift the 512-byte pre-auth limit
 //! let mut received = None;
-//! for frame in frames.frames() {
-//!     received = decoder.decode(frame.clone()).unwrap();
+//! for frame in frames.to_frames() {
+//!     received = decoder.decode(frame).unwrap();
 //! }
 //! assert_eq!(received, Some(call));
 //! ```
@@ -34,14 +40,16 @@ pub mod chunker;
 pub mod decode;
 pub mod encode;
 pub mod header;
+pub mod rope;
 pub mod unchunker;
 
 use wslink_core::{Codec, CodecError, DecodeLimits, Decoder, Encoded, Frame, Generation, Message};
 
-pub use chunker::{chunk, frames_in_place, payload_per_frame};
+pub use chunker::{chunk, chunk_rope, frames_in_place, payload_per_frame};
 pub use decode::{decode_message, decode_value};
-pub use encode::{encode_gapped, encode_message, encode_value, GappedWriter};
+pub use encode::{encode_gapped, encode_message, encode_value, GappedWriter, Out};
 pub use header::{ChunkHeader, HEADER_LEN};
+pub use rope::{encode_rope, Rope, RopeWriter, SHARED_BIN_MIN};
 pub use unchunker::Unchunker;
 
 pub use wslink_core::defaults::{CLIENT_PRE_HELLO_FRAME_SIZE, DEFAULT_MAX_FRAME_SIZE};
@@ -67,8 +75,14 @@ impl Codec for MsgpackCodec {
     }
 
     fn encode(&self, message: &Message, max_frame_size: usize) -> Result<Encoded, CodecError> {
-        // Written with a gap before every chunk's payload, so the frames are slices of one
-        // buffer (a 64 MiB result is not copied again to be chunked).
+        // A message with a large binary: the binary is sent from its own buffer, each
+        // frame a header and slices (see `rope`).
+        if rope::has_shared_bin(message, SHARED_BIN_MIN) {
+            let rope = encode_rope(message, SHARED_BIN_MIN)?;
+            return chunk_rope(&rope, rand::random(), max_frame_size);
+        }
+        // Else written with a gap before every chunk's payload, so the frames are slices
+        // of one buffer (the message is not copied again to be chunked).
         let payload = payload_per_frame(max_frame_size);
         let buf = encode_gapped(message, payload)?;
         frames_in_place(buf, rand::random(), payload)

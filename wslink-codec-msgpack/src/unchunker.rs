@@ -1,17 +1,34 @@
 //! Reassembling chunk frames into messages, within limits.
 //!
 //! Chunks of one message may come in any order and chunks of different messages may be
-//! interleaved. Unlike the reference (which allocates whatever `total_size` a header
-//! claims and counts duplicate chunks twice), an [`Unchunker`]:
+//! interleaved. When the first chunk of a message arrives, an [`Unchunker`] reserves one
+//! buffer of the size the header declares and copies every chunk into its place as it
+//! arrives (the frame is dropped right away); the complete message is that buffer, handed
+//! over without another copy. A message that arrives whole in one chunk is handed over
+//! as it is, not copied at all. So receiving a 64 MiB upload takes 64 MiB, not the chunks
+//! plus a copy of them.
 //!
-//! * checks the declared size against the limit in force *before* keeping anything
-//!   (the pre-auth limit until [`Unchunker::set_authenticated`], then the post-auth one);
-//! * holds only the bytes that actually arrived, never a buffer of the declared size;
-//! * refuses chunks that overlap, repeat, run past the end or change the total;
-//! * bounds how many incomplete messages, and how many bytes in them, it holds, and drops
-//!   incomplete messages older than `partial_timeout`.
+//! Reserving what a header claims is what the reference does too, and there it lets a
+//! peer make the receiver allocate without sending anything. Here the reservation is
+//! bounded before it is made:
 //!
-//! A message that arrives whole in one chunk is handed over without a copy.
+//! * the declared size is checked against the message limit in force (the pre-auth limit
+//!   until [`Unchunker::set_authenticated`], then the post-auth one);
+//! * the declared sizes of all incomplete messages of the connection together stay within
+//!   [`DecodeLimits::partial_bytes`] ([`held_bytes`](Unchunker::held_bytes) counts them),
+//!   as do their number ([`DecodeLimits::partial_messages`]); the defaults (256 MiB, the
+//!   message limit) let a client send one message of the full size;
+//! * incomplete messages older than [`DecodeLimits::partial_timeout`] are dropped, their
+//!   buffers freed.
+//!
+//! The buffer's room is reserved, not written: chunks that arrive in order (as every
+//! peer sends them) are appended, so memory the peer did not fill is not resident and no
+//! byte is written twice; a chunk that arrives ahead of its predecessors has the gap
+//! before it zero-filled, and the gap is overwritten when its chunks arrive.
+//! Chunks that overlap, repeat, run past the end or change the total are refused (the
+//! received ranges are kept, merged when they touch, to check that); a message may
+//! arrive in at most [`DecodeLimits::partial_runs`] separate runs, so tiny chunks sent
+//! out of order cannot grow that bookkeeping without bound.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
@@ -24,10 +41,81 @@ use crate::header::{ChunkHeader, HEADER_LEN};
 #[derive(Debug)]
 struct Partial {
     total: usize,
+    /// The message so far, with room for `total` bytes reserved up front: as long as the
+    /// furthest chunk received (a gap before it zero-filled, then overwritten when its
+    /// chunk arrives).
+    buf: BytesMut,
     received: usize,
-    /// Chunk payloads by offset; never overlapping.
-    chunks: BTreeMap<usize, Bytes>,
+    /// Received ranges, start → end: disjoint, and merged when they touch.
+    ranges: BTreeMap<usize, usize>,
     started: Instant,
+}
+
+impl Partial {
+    fn new(total: usize, now: Instant) -> Partial {
+        Partial {
+            total,
+            buf: BytesMut::with_capacity(total),
+            received: 0,
+            ranges: BTreeMap::new(),
+            started: now,
+        }
+    }
+
+    fn total(&self) -> usize {
+        self.total
+    }
+
+    /// Whether `start..end` overlaps a range already received.
+    fn overlaps(&self, start: usize, end: usize) -> bool {
+        let before = self
+            .ranges
+            .range(..=start)
+            .next_back()
+            .is_some_and(|(_, &e)| e > start);
+        let after = self
+            .ranges
+            .range(start..)
+            .next()
+            .is_some_and(|(&s, _)| s < end);
+        before || after
+    }
+
+    /// How many runs the received ranges make once `start..end` (free) is added.
+    fn runs_with(&self, start: usize, end: usize) -> usize {
+        let joins_before = self
+            .ranges
+            .range(..start)
+            .next_back()
+            .is_some_and(|(_, &e)| e == start);
+        let joins_after = self.ranges.contains_key(&end);
+        self.ranges.len() + 1 - usize::from(joins_before) - usize::from(joins_after)
+    }
+
+    /// Copies a chunk into place (its range checked free) and records its range.
+    fn fill(&mut self, start: usize, payload: &[u8]) {
+        let end = start + payload.len();
+        // In order (what peers do), this is one append into the reserved room: no byte
+        // is written twice. Out of order, the gap up to the chunk is zero-filled first.
+        if start > self.buf.len() {
+            self.buf.resize(start, 0);
+        }
+        let inside = (self.buf.len() - start).min(payload.len());
+        self.buf[start..start + inside].copy_from_slice(&payload[..inside]);
+        self.buf.extend_from_slice(&payload[inside..]);
+        self.received += payload.len();
+        let mut range = (start, end);
+        if let Some((&s, &e)) = self.ranges.range(..start).next_back() {
+            if e == start {
+                self.ranges.remove(&s);
+                range.0 = s;
+            }
+        }
+        if let Some(e) = self.ranges.remove(&end) {
+            range.1 = e;
+        }
+        self.ranges.insert(range.0, range.1);
+    }
 }
 
 /// Reassembles one connection's chunks.
@@ -64,9 +152,15 @@ impl Unchunker {
         }
     }
 
-    /// Bytes held in incomplete messages.
+    /// Bytes reserved for incomplete messages: their declared sizes, all together
+    /// (bounded by [`DecodeLimits::partial_bytes`]).
     pub fn held_bytes(&self) -> usize {
         self.held_bytes
+    }
+
+    /// Bytes of incomplete messages that actually arrived, all together.
+    pub fn received_bytes(&self) -> usize {
+        self.partials.values().map(|p| p.received).sum()
     }
 
     /// Incomplete messages held.
@@ -125,95 +219,71 @@ impl Unchunker {
                 "chunk at offset {offset} with {len} bytes runs past the message end ({total})"
             )));
         }
-        let payload = frame.slice(HEADER_LEN..);
-
-        let Some(partial) = self.partials.get_mut(&header.message_id) else {
+        let id = header.message_id;
+        if !self.partials.contains_key(&id) {
             if offset == 0 && len == total {
-                return Ok(Some(payload));
+                return Ok(Some(frame.slice(HEADER_LEN..)));
             }
-            if self.partials.len() >= self.limits.partial_messages {
-                return Err(CodecError::TooManyPartials(format!(
-                    "{} incomplete messages already held",
-                    self.partials.len()
-                )));
-            }
-            self.reserve(len)?;
-            let mut chunks = BTreeMap::new();
-            chunks.insert(offset, payload);
-            self.partials.insert(
-                header.message_id,
-                Partial {
-                    total,
-                    received: len,
-                    chunks,
-                    started: now,
-                },
-            );
-            return Ok(None);
-        };
-
-        if partial.total != total {
-            let was = partial.total;
-            self.drop_partial(header.message_id);
+            self.start(id, total, now)?;
+        }
+        let partial = self.partials.get_mut(&id).expect("started above");
+        if partial.total() != total {
+            let was = partial.total();
+            self.drop_partial(id);
             return Err(CodecError::BadChunk(format!(
-                "total size changed from {was} to {total} within message {}",
-                header.message_id
+                "total size changed from {was} to {total} within message {id}"
             )));
         }
-        let end = offset + len;
-        let overlaps_before = partial
-            .chunks
-            .range(..=offset)
-            .next_back()
-            .is_some_and(|(&o, b)| o + b.len() > offset);
-        let overlaps_after = partial
-            .chunks
-            .range(offset..)
-            .next()
-            .is_some_and(|(&o, _)| o < end);
-        if overlaps_before || overlaps_after {
-            self.drop_partial(header.message_id);
+        if partial.overlaps(offset, offset + len) {
+            self.drop_partial(id);
             return Err(CodecError::BadChunk(format!(
                 "chunk at offset {offset} overlaps data already received"
             )));
         }
-        self.reserve(len)?;
-        let partial = self
-            .partials
-            .get_mut(&header.message_id)
-            .expect("partial checked above");
-        partial.chunks.insert(offset, payload);
-        partial.received += len;
-        if partial.received < partial.total {
+        if partial.runs_with(offset, offset + len) > self.limits.partial_runs {
+            self.drop_partial(id);
+            return Err(CodecError::TooManyPartials(format!(
+                "message {id} arrived in more than {} separate runs",
+                self.limits.partial_runs
+            )));
+        }
+        partial.fill(offset, &frame[HEADER_LEN..]);
+        if partial.received < total {
             return Ok(None);
         }
-        let partial = self
-            .partials
-            .remove(&header.message_id)
-            .expect("partial checked above");
-        self.held_bytes -= partial.received;
-        let mut message = BytesMut::with_capacity(partial.total);
-        for chunk in partial.chunks.into_values() {
-            message.extend_from_slice(&chunk);
-        }
-        Ok(Some(message.freeze()))
+        let partial = self.partials.remove(&id).expect("present above");
+        self.held_bytes -= total;
+        debug_assert_eq!(
+            partial.buf.len(),
+            total,
+            "disjoint ranges covering the message"
+        );
+        Ok(Some(partial.buf.freeze()))
     }
 
-    fn reserve(&mut self, len: usize) -> Result<(), CodecError> {
-        if self.held_bytes + len > self.limits.partial_bytes {
+    /// Reserves the buffer of a new incomplete message, within the count and byte bounds.
+    fn start(&mut self, id: u32, total: usize, now: Instant) -> Result<(), CodecError> {
+        if self.partials.len() >= self.limits.partial_messages {
             return Err(CodecError::TooManyPartials(format!(
-                "{} bytes held in incomplete messages, limit {}",
-                self.held_bytes + len,
+                "{} incomplete messages already held",
+                self.partials.len()
+            )));
+        }
+        let held = self.held_bytes + total;
+        if held > self.limits.partial_bytes {
+            return Err(CodecError::TooManyPartials(format!(
+                "{held} bytes reserved by incomplete messages, limit {}",
                 self.limits.partial_bytes
             )));
         }
-        self.held_bytes += len;
+        self.held_bytes = held;
+        self.partials.insert(id, Partial::new(total, now));
         Ok(())
     }
 
     fn drop_partial(&mut self, message_id: u32) {
         if let Some(p) = self.partials.remove(&message_id) {
-            self.held_bytes -= p.received;
+            self.held_bytes -= p.total();
         }
     }
 }
@@ -275,7 +345,11 @@ mod tests {
         ));
         u.set_authenticated(true);
         assert_eq!(u.push(chunk(1, 0, 513, b"x")).unwrap(), None);
-        assert_eq!(u.held_bytes(), 1, "only received bytes are held");
+        assert_eq!(
+            (u.held_bytes(), u.received_bytes()),
+            (513, 1),
+            "the declared size is reserved"
+        );
     }
 
     #[test]
@@ -350,14 +424,15 @@ mod tests {
             t0 + std::time::Duration::from_secs(30),
         )
         .unwrap();
-        assert_eq!((u.partial_count(), u.held_bytes()), (2, 5));
+        assert_eq!((u.partial_count(), u.held_bytes()), (2, 200));
+        assert_eq!(u.received_bytes(), 5);
         // 61 s later: message 1 is gone, message 2 (31 s old) stays.
         u.push_at(
             chunk(3, 0, 1, b"z"),
             t0 + std::time::Duration::from_secs(61),
         )
         .unwrap();
-        assert_eq!((u.partial_count(), u.held_bytes()), (1, 2));
+        assert_eq!((u.partial_count(), u.held_bytes()), (1, 100));
         // A late chunk of the expired message starts a new, incomplete one.
         let late = u
             .push_at(
@@ -369,25 +444,102 @@ mod tests {
     }
 
     #[test]
-    fn partial_count_and_bytes_are_bounded() {
+    fn partial_count_and_declared_bytes_are_bounded() {
         let limits = DecodeLimits {
-            partial_messages: 2,
-            partial_bytes: 10,
+            partial_messages: 3,
+            partial_bytes: 250,
             ..DecodeLimits::default()
         };
         let mut u = authed(limits);
         u.push(chunk(1, 0, 100, b"a")).unwrap();
         u.push(chunk(2, 0, 100, b"a")).unwrap();
+        // A third message declaring 100 bytes would reserve 300 > 250, though only 3
+        // bytes arrived: refused before anything is allocated.
+        let err = u.push(chunk(3, 0, 100, b"a")).unwrap_err();
+        assert!(matches!(err, CodecError::TooManyPartials(_)), "{err}");
+        assert_eq!((u.partial_count(), u.held_bytes()), (2, 200));
+        // 50 more fit; then the count bound applies.
+        u.push(chunk(3, 0, 50, b"a")).unwrap();
+        assert!(
+            matches!(
+                u.push(chunk(4, 0, 1, b"a")).unwrap(),
+                Some(ref m) if m == "a"
+            ),
+            "a whole message in one chunk reserves nothing"
+        );
         assert!(matches!(
-            u.push(chunk(3, 0, 100, b"a")),
+            u.push(chunk(4, 0, 2, b"a")),
             Err(CodecError::TooManyPartials(_))
         ));
+        // Completing a message gives its reservation back.
+        let rest = vec![b'b'; 99];
+        assert_eq!(u.push(chunk(1, 1, 100, &rest)).unwrap().unwrap().len(), 100);
+        assert_eq!((u.partial_count(), u.held_bytes()), (2, 150));
+        u.push(chunk(5, 0, 100, b"a")).unwrap();
+        assert_eq!(u.held_bytes(), 250);
+    }
+
+    #[test]
+    fn separate_runs_of_one_message_are_bounded() {
+        let limits = DecodeLimits {
+            partial_runs: 3,
+            ..DecodeLimits::default()
+        };
+        let mut u = authed(limits);
+        for offset in [0u32, 2, 4] {
+            u.push(chunk(1, offset, 100, b"x")).unwrap();
+        }
+        // Filling a hole joins two runs: still three at most.
+        u.push(chunk(1, 1, 100, b"x")).unwrap();
+        u.push(chunk(1, 6, 100, b"x")).unwrap();
+        let err = u.push(chunk(1, 8, 100, b"x")).unwrap_err();
+        assert!(matches!(err, CodecError::TooManyPartials(_)), "{err}");
+        assert_eq!(
+            (u.partial_count(), u.held_bytes()),
+            (0, 0),
+            "the message is dropped"
+        );
+        // In order, any number of chunks is one run.
+        for offset in 0..100u32 {
+            let out = u.push(chunk(2, offset, 100, b"y")).unwrap();
+            assert_eq!(out.is_some(), offset == 99);
+        }
+    }
+
+    #[test]
+    fn the_default_limits_take_one_message_of_the_full_size() {
+        let limits = DecodeLimits::default();
+        let total = limits.message_size as u32;
+        let mut u = authed(limits);
+        assert_eq!(u.push(chunk(1, 0, total, b"x")).unwrap(), None);
+        assert_eq!(u.held_bytes(), total as usize);
         assert!(matches!(
-            u.push(chunk(1, 1, 100, &[0; 9])),
+            u.push(chunk(2, 0, 2, b"x")),
             Err(CodecError::TooManyPartials(_))
         ));
-        assert_eq!(u.held_bytes(), 2);
-        u.push(chunk(1, 1, 100, &[0; 8])).unwrap();
-        assert_eq!(u.held_bytes(), 10);
+    }
+
+    #[test]
+    fn chunks_are_copied_into_one_buffer_and_their_frames_released() {
+        let mut u = authed(DecodeLimits::default());
+        let message: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
+        // Out of order, in uneven pieces.
+        let mut pieces: Vec<(usize, usize)> = vec![(6000, 10_000), (0, 1), (1, 4000), (4000, 6000)];
+        let last = pieces.pop().unwrap();
+        for (a, b) in pieces {
+            let frame = chunk(9, a as u32, 10_000, &message[a..b]);
+            let weak = frame.clone();
+            assert_eq!(u.push(frame).unwrap(), None);
+            assert!(
+                weak.is_unique(),
+                "the unchunker keeps no reference to the frame"
+            );
+        }
+        let out = u
+            .push(chunk(9, last.0 as u32, 10_000, &message[last.0..last.1]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(out, message);
+        assert_eq!((u.partial_count(), u.held_bytes()), (0, 0));
     }
 }

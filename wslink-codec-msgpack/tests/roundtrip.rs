@@ -2,7 +2,8 @@
 
 use proptest::prelude::*;
 use wslink_codec_msgpack::{
-    chunk, decode_message, decode_value, encode_message, MsgpackCodec, Unchunker, HEADER_LEN,
+    chunk, chunk_rope, decode_message, decode_value, encode_message, encode_rope, MsgpackCodec,
+    Unchunker, HEADER_LEN, SHARED_BIN_MIN,
 };
 use wslink_core::{
     Bytes, Codec, DecodeLimits, Decoder, Frame, Map, Message, Publication, Request, Response, Value,
@@ -33,7 +34,7 @@ fn value() -> impl Strategy<Value = Value> {
 
 fn frames_of(encoded: &wslink_core::Encoded) -> Vec<Bytes> {
     encoded
-        .frames()
+        .to_frames()
         .iter()
         .map(|f| match f {
             Frame::Binary(b) => b.clone(),
@@ -63,7 +64,51 @@ fn envelope_like() -> impl Strategy<Value = Value> {
         .prop_map(|entries| Value::Map(entries.into_iter().collect::<Map>()))
 }
 
+/// Values with binaries of 0 to 200 bytes, several of them, nested in arrays and maps.
+fn with_binaries() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        (0usize..200).prop_map(|n| Value::Bin((0..n).map(|i| i as u8).collect::<Vec<u8>>().into())),
+        any::<i64>().prop_map(Value::Int),
+        ".{0,20}".prop_map(Value::Str),
+    ];
+    leaf.prop_recursive(3, 24, 5, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+            proptest::collection::vec((".{0,6}", inner), 0..5)
+                .prop_map(|entries| Value::Map(entries.into_iter().collect::<Map>())),
+        ]
+    })
+}
+
 proptest! {
+    #[test]
+    fn chunking_the_rope_gives_the_frames_of_the_flat_encoding(
+        result in with_binaries(),
+        args in proptest::collection::vec(with_binaries(), 0..3),
+        min_shared in 0usize..120,
+    ) {
+        let messages = [
+            Message::Response(Response { id: "rpc:c1:3".into(), outcome: Ok(result.clone()) }),
+            Message::Request(Request {
+                id: "rpc:c1:4".into(), method: "m".into(), args,
+                kwargs: [("k".to_owned(), result.clone())].into_iter().collect(),
+            }),
+            Message::Publication(Publication { topic: "t".into(), counter: 9, data: result }),
+        ];
+        for message in &messages {
+            let flat = encode_message(message).unwrap();
+            let rope = encode_rope(message, min_shared).unwrap();
+            let len = flat.len() - HEADER_LEN;
+            prop_assert_eq!(rope.len(), len);
+            // Every frame limit from one payload byte per frame to one frame, and none.
+            for max in (HEADER_LEN + 1..=HEADER_LEN + len + 1).chain([0]) {
+                let want = chunk(flat.clone(), 77, max).unwrap().to_frames();
+                let got = chunk_rope(&rope, 77, max).unwrap().to_frames();
+                prop_assert_eq!(got, want, "frame limit {}", max);
+            }
+        }
+    }
+
     #[test]
     fn direct_envelope_decoding_agrees_with_the_value_route(v in prop_oneof![envelope_like(), value()]) {
         let bytes = Bytes::from(rmp_serde::to_vec(&v).unwrap());
@@ -126,7 +171,9 @@ proptest! {
             state ^= state << 13; state ^= state >> 7; state ^= state << 17;
             frames.swap(i, (state % (i as u64 + 1)) as usize);
         }
-        let mut u = Unchunker::new(DecodeLimits::default());
+        // Shuffled one-byte chunks may leave thousands of holes: no bound on runs here.
+        let limits = DecodeLimits { partial_runs: usize::MAX, ..DecodeLimits::default() };
+        let mut u = Unchunker::new(limits);
         u.set_authenticated(true);
         let n = frames.len();
         for (i, f) in frames.into_iter().enumerate() {
@@ -174,7 +221,7 @@ proptest! {
     }
 
     #[test]
-    fn held_bytes_never_exceed_the_limit(
+    fn declared_bytes_never_exceed_the_limit(
         chunks in proptest::collection::vec((0u32..4, 0u32..300, 1u32..300, 1usize..64), 1..60),
         limit in 1usize..400,
     ) {
@@ -189,4 +236,53 @@ proptest! {
             prop_assert!(u.partial_count() <= 3);
         }
     }
+}
+
+#[test]
+fn the_codec_shares_large_binaries_and_copies_small_ones() {
+    let codec = MsgpackCodec::new();
+    let big = Bytes::from(
+        (0..SHARED_BIN_MIN * 3)
+            .map(|i| i as u8)
+            .collect::<Vec<u8>>(),
+    );
+    let small = Bytes::from(vec![5u8; SHARED_BIN_MIN - 1]);
+    let message = Message::Response(Response {
+        id: "rpc:c1:0".into(),
+        outcome: Ok(Value::Array(vec![
+            Value::Bin(big.clone()),
+            Value::Bin(small.clone()),
+        ])),
+    });
+    let encoded = codec.encode(&message, 64 << 10).unwrap();
+    let wslink_core::Encoded::Parts(frames) = &encoded else {
+        panic!("a message with a large binary is made of parts: {encoded:?}")
+    };
+    let big_range = big.as_ptr() as usize..big.as_ptr() as usize + big.len();
+    let shared: usize = frames
+        .iter()
+        .flat_map(|f| f.parts())
+        .filter(|p| big_range.contains(&(p.as_ptr() as usize)))
+        .map(|p| p.len())
+        .sum();
+    assert_eq!(
+        shared,
+        big.len(),
+        "every byte of the large binary is sent from its buffer"
+    );
+    let mut decoder = codec.decoder(DecodeLimits::default());
+    decoder.set_authenticated(true);
+    let mut got = None;
+    for frame in encoded.to_frames() {
+        got = decoder.decode(frame).unwrap();
+    }
+    assert_eq!(got, Some(message.clone()));
+    let only_small = Message::Response(Response {
+        id: "x".into(),
+        outcome: Ok(Value::Bin(small)),
+    });
+    assert!(!matches!(
+        codec.encode(&only_small, 0).unwrap(),
+        wslink_core::Encoded::Parts(_)
+    ));
 }

@@ -16,7 +16,7 @@ fn hex(s: &str) -> Vec<u8> {
 fn frames(message: &Message, message_id: u32, max_frame_size: usize) -> Vec<Vec<u8>> {
     let encoded = chunk(encode_message(message).unwrap(), message_id, max_frame_size).unwrap();
     encoded
-        .frames()
+        .to_frames()
         .iter()
         .map(|f| match f {
             Frame::Binary(b) => b.to_vec(),

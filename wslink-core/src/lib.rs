@@ -12,7 +12,7 @@
 //! | [`envelope`] | [`Message`]: requests, responses, publications |
 //! | [`id`] | the id grammar (`system:c0:0`, `rpc:<client>:<n>`, `publish:<topic>:<n>`), [`ClientId`] |
 //! | [`error`] | wire errors and their codes, [`RpcError`] and its one mapping to the wire |
-//! | [`codec`] | [`Codec`]: message ⇄ frames, with a [`Decoder`] per connection; [`codec::DynCodec`], a codec as a trait object |
+//! | [`codec`] | [`Codec`]: message ⇄ frames, with a [`Decoder`] per connection; [`Encoded`], the frames of one message (some may be [`BinaryParts`], made of several buffers); [`codec::DynCodec`], a codec as a trait object |
 //! | [`defaults`] | the reference's defaults: secret, chunk size, message overhead |
 //! | [`transport`] | [`Transport`], [`Listener`]: connections that carry frames |
 //! | [`memory`] | an in-process transport for tests and embedding |
@@ -58,7 +58,9 @@ pub mod topic;
 pub mod transport;
 pub mod value;
 
-pub use codec::{Codec, CodecError, DecodeLimits, Decoder, Encoded, Frame, Generation};
+pub use codec::{
+    BinaryParts, Codec, CodecError, DecodeLimits, Decoder, Encoded, Frame, FrameRef, Generation,
+};
 pub use envelope::{EnvelopeError, EnvelopeFields, Message, Publication, Request, Response};
 pub use error::{ArgumentError, RpcError, WireError};
 pub use extensions::{Anonymous, Extensions, Identity};

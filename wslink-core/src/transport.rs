@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::codec::Frame;
+use crate::codec::{BinaryParts, Encoded, Frame, FrameRef};
 
 /// A WebSocket close code.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -105,6 +105,26 @@ pub struct PeerInfo {
 pub trait FrameSink: Send + 'static {
     /// Queues a frame; it may be buffered until [`FrameSink::flush`].
     async fn feed(&mut self, frame: Frame) -> Result<(), TransportError>;
+
+    /// Queues one binary frame made of several buffers ([`BinaryParts`]). The default
+    /// concatenates the parts and calls [`FrameSink::feed`]; a transport that can write
+    /// the parts one after the other as one frame (or one message) overrides it, so that
+    /// a large binary value is never copied into a frame of its own.
+    async fn feed_parts(&mut self, frame: BinaryParts) -> Result<(), TransportError> {
+        self.feed(Frame::Binary(frame.concat())).await
+    }
+
+    /// Queues every frame of an encoded message, in order (parted frames through
+    /// [`FrameSink::feed_parts`]); they may be buffered until [`FrameSink::flush`].
+    async fn feed_encoded(&mut self, encoded: &Encoded) -> Result<(), TransportError> {
+        for frame in encoded.iter() {
+            match frame {
+                FrameRef::Frame(f) => self.feed(f.clone()).await?,
+                FrameRef::Parts(p) => self.feed_parts(p.clone()).await?,
+            }
+        }
+        Ok(())
+    }
 
     /// Sends everything queued.
     async fn flush(&mut self) -> Result<(), TransportError>;

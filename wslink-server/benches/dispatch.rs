@@ -209,7 +209,7 @@ async fn fan_out_setup(n: usize) -> (ServerHandle, Arc<AtomicU64>, memory::Memor
             args: vec![map! { "secret" => "s" }],
             kwargs: Map::new(),
         });
-        for frame in codec.encode(&hello, 0).expect("encodes").frames() {
+        for frame in codec.encode(&hello, 0).expect("encodes").to_frames() {
             tx.send(frame.clone()).await.expect("sends");
         }
         // The hello reply.

@@ -322,7 +322,7 @@ mod tests {
     }
 
     fn first_byte(e: &Encoded) -> u8 {
-        match &e.frames()[0] {
+        match &e.to_frames()[0] {
             Frame::Binary(b) => b[0],
             Frame::Text(_) => unreachable!(),
         }

@@ -40,6 +40,7 @@
 
 mod connect;
 mod deflate;
+mod fragments;
 mod handshake;
 mod http;
 mod keepalive;

@@ -23,7 +23,9 @@ use async_trait::async_trait;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
-use wslink_core::{Close, Frame, FrameSink, FrameStream, PeerInfo, Transport, TransportError};
+use wslink_core::{
+    BinaryParts, Close, Frame, FrameSink, FrameStream, PeerInfo, Transport, TransportError,
+};
 use yawc::close::CloseCode as WsCloseCode;
 use yawc::{HttpStream, OpCode, WebSocket, WebSocketError};
 
@@ -203,6 +205,15 @@ impl FrameSink for WsSink {
             Frame::Text(text) => yawc::Frame::text(text),
         };
         self.sink.feed(frame).await.map_err(transport_error)
+    }
+
+    /// Sends the frame as the fragments of one WebSocket message, large parts straight
+    /// from their buffers (see `fragments.rs`).
+    async fn feed_parts(&mut self, frame: BinaryParts) -> Result<(), TransportError> {
+        for ws_frame in crate::fragments::ws_frames(crate::fragments::fragments(&frame)) {
+            self.sink.feed(ws_frame).await.map_err(transport_error)?;
+        }
+        Ok(())
     }
 
     async fn flush(&mut self) -> Result<(), TransportError> {

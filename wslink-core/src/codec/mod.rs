@@ -5,15 +5,21 @@
 //! with binary attachments. Servers and clients see whole [`Message`]s only.
 //!
 //! Encoding is stateless (`&self`), so a publication is encoded once and the same
-//! [`Encoded`] frames (shared [`Bytes`]) go to every subscriber. Decoding is stateful: each
-//! connection gets its own [`Decoder`] that reassembles chunks within [`DecodeLimits`].
+//! [`Encoded`] frames (shared [`Bytes`]) go to every subscriber. A large binary value is
+//! not copied while encoding: a frame may be a [`BinaryParts`], small encoded runs and
+//! slices of the value's own buffer, that the transport writes piece by piece. Decoding is
+//! stateful: each connection gets its own [`Decoder`] that reassembles chunks within
+//! [`DecodeLimits`].
 
-use std::sync::Arc;
 use std::time::Duration;
 
+mod binary_parts;
 mod dyn_codec;
+mod encoded;
 
+pub use binary_parts::BinaryParts;
 pub use dyn_codec::DynCodec;
+pub use encoded::{Encoded, FrameRef};
 
 use bytes::Bytes;
 
@@ -44,46 +50,6 @@ impl Frame {
     }
 }
 
-/// The frames of one encoded message, cheap to clone and share between connections.
-#[derive(Debug, Clone)]
-pub enum Encoded {
-    /// A message that fits one frame (the common case, no extra allocation).
-    One(Frame),
-    /// A message split into several frames, to be sent in this order, without other
-    /// frames in between.
-    Many(Arc<[Frame]>),
-}
-
-impl Encoded {
-    /// The frames in sending order.
-    pub fn frames(&self) -> &[Frame] {
-        match self {
-            Encoded::One(f) => std::slice::from_ref(f),
-            Encoded::Many(fs) => fs,
-        }
-    }
-
-    /// Total payload bytes of all frames.
-    pub fn len(&self) -> usize {
-        self.frames().iter().map(Frame::len).sum()
-    }
-
-    /// `true` when there is no payload at all.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl From<Vec<Frame>> for Encoded {
-    fn from(mut frames: Vec<Frame>) -> Self {
-        if frames.len() == 1 {
-            Encoded::One(frames.pop().expect("one frame"))
-        } else {
-            Encoded::Many(frames.into())
-        }
-    }
-}
-
 /// The wire generation a codec speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Generation {
@@ -100,10 +66,19 @@ pub struct DecodeLimits {
     pub pre_auth_message_size: usize,
     /// Largest message accepted after the hello.
     pub message_size: usize,
-    /// Bytes held in incomplete messages of one connection, all together.
+    /// Bytes held for incomplete messages of one connection, all together. For 2.x, the
+    /// declared size of each incomplete message counts from its first chunk on (one
+    /// buffer of that size is reserved for it and filled as chunks arrive), so this also
+    /// bounds what a peer can make us reserve without sending it; the default (the
+    /// message size) lets a client send one message of the full size. For 1.x, the
+    /// attachments received and not yet used.
     pub partial_bytes: usize,
     /// Incomplete messages held at once by one connection.
     pub partial_messages: usize,
+    /// Separate runs of received bytes one incomplete message may have: chunks that
+    /// arrive in order make one run, each hole left by a chunk that came early adds one.
+    /// Bounds the bookkeeping a peer can cause with tiny out-of-order chunks.
+    pub partial_runs: usize,
     /// 1.x attachments announced or received but not yet used by a message, per
     /// connection (a message with more binary values than this cannot be received).
     pub attachments: usize,
@@ -128,6 +103,7 @@ impl Default for DecodeLimits {
             message_size: Self::DEFAULT_MESSAGE_SIZE,
             partial_bytes: Self::DEFAULT_MESSAGE_SIZE,
             partial_messages: 32,
+            partial_runs: 1024,
             attachments: 1024,
             partial_timeout: Some(Duration::from_secs(60)),
             max_depth: 128,

@@ -180,14 +180,14 @@ async fn write_loop<S: FrameSink>(
     }
 }
 
-/// Feeds every frame of `batch` (emptying it), then flushes once.
+/// Feeds every frame of `batch` (emptying it), then flushes once. Frames made of several
+/// buffers (large binaries) go to the sink as they are, so a large result is not copied
+/// into a frame of its own here ([`FrameSink::feed_encoded`]).
 async fn write_batch<S: FrameSink>(sink: &mut S, batch: &mut Vec<Encoded>) -> Result<(), ()> {
     for encoded in batch.drain(..) {
-        for frame in encoded.frames() {
-            if let Err(e) = sink.feed(frame.clone()).await {
-                tracing::debug!(error = %e, "write failed");
-                return Err(());
-            }
+        if let Err(e) = sink.feed_encoded(&encoded).await {
+            tracing::debug!(error = %e, "write failed");
+            return Err(());
         }
     }
     sink.flush().await.map_err(|e| {
