@@ -59,7 +59,14 @@ pub(crate) struct Shared {
 }
 
 /// Runs one connection to its end.
-pub(crate) async fn run<T: Transport>(shared: Arc<Shared>, transport: T) {
+///
+/// Not an `async fn`: the transport is split here, before the future that lives as long
+/// as the connection starts. An `async fn` keeps room for its arguments for as long as
+/// it runs, and a WebSocket transport is a kilobyte.
+pub(crate) fn run<T: Transport>(
+    shared: Arc<Shared>,
+    transport: T,
+) -> impl Future<Output = ()> + Send {
     let session = Arc::new(Session::new(
         ClientId::random(),
         shared.codecs.preferred(),
@@ -67,7 +74,8 @@ pub(crate) async fn run<T: Transport>(shared: Arc<Shared>, transport: T) {
         transport.peer(),
     ));
     let span = tracing::info_span!("connection", client = %session.client_id());
-    serve(shared, transport, session).instrument(span).await;
+    let (sink, stream) = transport.split();
+    serve(shared, sink, stream, session).instrument(span)
 }
 
 /// What the stages of one connection share. Cheap to clone (for a call that needs a task
@@ -81,8 +89,12 @@ struct Conn {
 }
 
 /// The connection's loop: next frame → inbound → dispatch, until something closes it.
-async fn serve<T: Transport>(shared: Arc<Shared>, transport: T, session: Arc<Session>) {
-    let (sink, mut stream) = transport.split();
+async fn serve<K: FrameSink, S: FrameStream>(
+    shared: Arc<Shared>,
+    sink: K,
+    mut stream: S,
+    session: Arc<Session>,
+) {
     let Some((outbox, sink)) = register(&shared, &session, sink).await else {
         return;
     };
