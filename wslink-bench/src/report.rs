@@ -274,24 +274,25 @@ impl Table {
                 &|x| x >= 0.5,
                 &pct,
             );
-            let mem = self.value(&format!("{key}.mem"), rust);
-            ratio(
-                &format!(
-                    "server peak memory during {} result ≤ 3× payload",
-                    crate::phases::size_label(big as usize)
-                ),
-                mem,
-                Some(big as f64 / (1 << 20) as f64),
-                &|x| x <= 3.0,
-                &|x| format!("{x:.2}× payload"),
-            );
+            for (dir, what) in [("down", "result"), ("up", "upload")] {
+                ratio(
+                    &format!(
+                        "server peak memory during a {} {what} ≤ 2× payload",
+                        crate::phases::size_label(big as usize)
+                    ),
+                    self.value(&format!("bin.{dir}.{big}.mem"), rust),
+                    Some(big as f64 / (1 << 20) as f64),
+                    &|x| x <= 2.0,
+                    &|x| format!("{x:.2}× payload"),
+                );
+            }
         }
         ratio(
-            "idle connection ≤ 32 KiB of server memory",
+            "idle connection ≤ 16 KiB of server memory",
             self.value("idle.mem", rust),
-            Some(32.0),
+            Some(16.0),
             &|x| x <= 1.0,
-            &|x| format!("{:.1} KiB", x * 32.0),
+            &|x| format!("{:.1} KiB", x * 16.0),
         );
         v
     }
