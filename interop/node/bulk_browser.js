@@ -44,31 +44,19 @@ async function inPage({ n }) {
   return { downLen: down.length, pattern, downMs, up, upMs };
 }
 
-(async () => {
-  const browser = await chromium.launch();
-  try {
-    const page = await browser.newPage();
-    const problems = [];
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    await page.goto(pageUrl);
-    await page.waitForSelector('#status.connected', { timeout: LIMIT });
-    let timer;
-    const r = await Promise.race([
-      page.evaluate(inPage, { n }),
-      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('timed out')), LIMIT); }),
-    ]).finally(() => clearTimeout(timer));
-    console.log(`down: ${r.downLen} bytes, pattern ${r.pattern}, ${Math.round(r.downMs)} ms`);
-    console.log(`up: ${JSON.stringify(r.up)}, ${Math.round(r.upMs)} ms`);
-    if (r.downLen !== n || !r.pattern) throw new Error(`test.bytes(${n}) came back wrong`);
-    const want = { len: n, first: 0, last: (n - 1) & 255, pattern: true };
-    if (JSON.stringify(r.up) !== JSON.stringify(want)) {
-      throw new Error(`test.byte_len: ${JSON.stringify(r.up)}, expected ${JSON.stringify(want)}`);
-    }
-    if (problems.length) throw new Error(problems.join('\n'));
-  } finally {
-    await browser.close();
+chromium.runPage('bulk_browser', async (page) => {
+  await page.goto(pageUrl);
+  await page.waitForSelector('#status.connected', { timeout: LIMIT });
+  let timer;
+  const r = await Promise.race([
+    page.evaluate(inPage, { n }),
+    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('timed out')), LIMIT); }),
+  ]).finally(() => clearTimeout(timer));
+  console.log(`down: ${r.downLen} bytes, pattern ${r.pattern}, ${Math.round(r.downMs)} ms`);
+  console.log(`up: ${JSON.stringify(r.up)}, ${Math.round(r.upMs)} ms`);
+  if (r.downLen !== n || !r.pattern) throw new Error(`test.bytes(${n}) came back wrong`);
+  const want = { len: n, first: 0, last: (n - 1) & 255, pattern: true };
+  if (JSON.stringify(r.up) !== JSON.stringify(want)) {
+    throw new Error(`test.byte_len: ${JSON.stringify(r.up)}, expected ${JSON.stringify(want)}`);
   }
-})().catch((e) => {
-  console.error(`bulk_browser: FAILED: ${e.stack || e}`);
-  process.exit(1);
 });

@@ -18,37 +18,25 @@ if (!pageUrl || !screenshot) {
 }
 const LIMIT = 20000;
 
-(async () => {
-  const browser = await chromium.launch();
-  try {
-    const page = await browser.newPage();
-    const problems = [];
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+chromium.runPage('chat_browser', async (page, problems) => {
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
 
-    await page.goto(pageUrl);
-    await page.waitForSelector('#status.connected', { timeout: LIMIT });
+  await page.goto(pageUrl);
+  await page.waitForSelector('#status.connected', { timeout: LIMIT });
 
-    const text = `hello from chromium ${Date.now()}`;
-    await page.fill('#message', text);
-    await page.click('#send');
-    const echoed = page.locator('#log li', { hasText: `: ${text}` });
-    await echoed.waitFor({ timeout: LIMIT });
-    console.log(`echo received: ${await echoed.textContent()}`);
+  const text = `hello from chromium ${Date.now()}`;
+  await page.fill('#message', text);
+  await page.click('#send');
+  const echoed = page.locator('#log li', { hasText: `: ${text}` });
+  await echoed.waitFor({ timeout: LIMIT });
+  console.log(`echo received: ${await echoed.textContent()}`);
 
-    await page.click('#start');
-    const talk = page.locator('#log li', { hasText: 'Hello, is anyone there?' });
-    await talk.first().waitFor({ timeout: LIMIT });
-    await page.click('#stop');
-    console.log(`server talked: ${await talk.first().textContent()}`);
+  await page.click('#start');
+  const talk = page.locator('#log li', { hasText: 'Hello, is anyone there?' });
+  await talk.first().waitFor({ timeout: LIMIT });
+  await page.click('#stop');
+  console.log(`server talked: ${await talk.first().textContent()}`);
 
-    await page.screenshot({ path: screenshot, fullPage: true });
-    console.log(`screenshot: ${screenshot}`);
-    if (problems.length) throw new Error(problems.join('\n'));
-  } finally {
-    await browser.close();
-  }
-})().catch((e) => {
-  console.error(`chat_browser: FAILED: ${e.stack || e}`);
-  process.exit(1);
+  await page.screenshot({ path: screenshot, fullPage: true });
+  console.log(`screenshot: ${screenshot}`);
 });

@@ -66,32 +66,20 @@ async function inPage({ wsUrl, topic, privateTopic }) {
   return { reply, gotA, gotB, privA, privB, error };
 }
 
-(async () => {
-  const browser = await chromium.launch();
-  try {
-    const page = await browser.newPage();
-    const problems = [];
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    await page.goto(`${origin}/wslink${gen}/package.json`);
-    await page.addScriptTag({ url: `/wslink${gen}/dist/wslink.js` });
-    const topic = `browser.subs.t${Date.now()}`;
-    const result = await Promise.race([
-      page.evaluate(inPage, { wsUrl, topic, privateTopic }),
-      new Promise((_, reject) => { setTimeout(() => reject(new Error('page timed out')), LIMIT); }),
-    ]);
-    console.log(`result: ${JSON.stringify(result)}`);
-    assert.deepEqual(result.reply, { topic });
-    assert.deepEqual(result.gotA, [{ seq: 1 }], 'only the matching publication, projected');
-    assert.deepEqual(result.gotB, [0, 1, 2].map((seq) => ({ seq, pad: 'xx' })), 'never subscribed: all, whole');
-    assert.deepEqual(result.privA, [{ seq: 0, pad: '' }, { seq: 1, pad: '' }]);
-    assert.deepEqual(result.privB, [], 'subscribers-only: nothing for a client that never subscribed');
-    assert.equal(result.error && result.error.code, -32001, JSON.stringify(result.error));
-    if (problems.length) throw new Error(problems.join('\n'));
-    console.log(`gen ${gen}: subscriptions in chromium: ok`);
-  } finally {
-    await browser.close();
-  }
-})().catch((e) => {
-  console.error(`subscriptions_browser: FAILED: ${e.stack || e}`);
-  process.exit(1);
+chromium.runPage('subscriptions_browser', async (page) => {
+  await page.goto(`${origin}/wslink${gen}/package.json`);
+  await page.addScriptTag({ url: `/wslink${gen}/dist/wslink.js` });
+  const topic = `browser.subs.t${Date.now()}`;
+  const result = await Promise.race([
+    page.evaluate(inPage, { wsUrl, topic, privateTopic }),
+    new Promise((_, reject) => { setTimeout(() => reject(new Error('page timed out')), LIMIT); }),
+  ]);
+  console.log(`result: ${JSON.stringify(result)}`);
+  assert.deepEqual(result.reply, { topic });
+  assert.deepEqual(result.gotA, [{ seq: 1 }], 'only the matching publication, projected');
+  assert.deepEqual(result.gotB, [0, 1, 2].map((seq) => ({ seq, pad: 'xx' })), 'never subscribed: all, whole');
+  assert.deepEqual(result.privA, [{ seq: 0, pad: '' }, { seq: 1, pad: '' }]);
+  assert.deepEqual(result.privB, [], 'subscribers-only: nothing for a client that never subscribed');
+  assert.equal(result.error && result.error.code, -32001, JSON.stringify(result.error));
+  console.log(`gen ${gen}: subscriptions in chromium: ok`);
 });

@@ -13,6 +13,7 @@
 //! together); only the buffers they live in differ.
 
 use bytes::{Bytes, BytesMut};
+use wslink_core::codec::BinaryParts;
 use wslink_core::{CodecError, Message, Value};
 
 use crate::encode::{write_message, Out};
@@ -22,29 +23,9 @@ use crate::encode::{write_message, Out};
 /// the bookkeeping of one more part.
 pub const SHARED_BIN_MIN: usize = 64 << 10;
 
-/// An encoded message as consecutive parts (none empty).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Rope {
-    parts: Vec<Bytes>,
-    len: usize,
-}
-
-impl Rope {
-    /// The parts in message order.
-    pub fn parts(&self) -> &[Bytes] {
-        &self.parts
-    }
-
-    /// The message length.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// `true` for no bytes at all.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-}
+/// An encoded message as consecutive parts (none empty): the same shape as a frame made
+/// of several buffers, so it is one ([`BinaryParts`]), before it is cut into chunks.
+pub type Rope = BinaryParts;
 
 /// An [`Out`] that keeps binary values of at least `min_shared` bytes as parts of their
 /// own and copies everything else into runs.
@@ -60,22 +41,15 @@ impl RopeWriter {
     /// codec).
     pub fn new(min_shared: usize) -> Self {
         RopeWriter {
-            rope: Rope::default(),
+            rope: Rope::new(),
             run: BytesMut::with_capacity(256),
             min_shared,
         }
     }
 
-    fn push(&mut self, part: Bytes) {
-        if !part.is_empty() {
-            self.rope.len += part.len();
-            self.rope.parts.push(part);
-        }
-    }
-
     fn end_run(&mut self) {
         let run = self.run.split().freeze();
-        self.push(run);
+        self.rope.push(run);
     }
 
     /// The rope written so far.
@@ -102,7 +76,7 @@ impl Out for RopeWriter {
             self.run.extend_from_slice(bin);
         } else {
             self.end_run();
-            self.push(bin.clone());
+            self.rope.push(bin.clone());
         }
         Ok(())
     }
