@@ -35,10 +35,8 @@ enum State {
     /// Not started: the loop pings on this ticker.
     NotStarted(PingTicker),
     Running(JoinHandle<()>),
-    /// Started and finished (the connection is ending).
-    Ended,
-    /// Taken over by [`Writer::finish`].
-    Finished,
+    /// Nothing left to watch: the task ended, or [`Writer::finish`] took it over.
+    Done,
 }
 
 /// What [`Writer::watch`] saw.
@@ -64,7 +62,7 @@ impl<S: FrameSink> Writer<S> {
 
     /// Waits for the writer's work while the loop waits for a frame: before the task is
     /// started, for something queued (which starts it) or a ping due (sent here); after,
-    /// for the task's end. Cancel-safe.
+    /// for the task's end. Cancel-safe (a ping interrupted may be skipped).
     pub(super) async fn watch(&mut self) -> Seen {
         match &mut self.state {
             State::NotStarted(ticker) => {
@@ -81,22 +79,22 @@ impl<S: FrameSink> Writer<S> {
                     Ok(()) => Seen::Handled,
                     Err(e) => {
                         tracing::debug!(error = %e, "ping failed");
-                        self.state = State::Ended;
+                        self.state = State::Done;
                         Seen::Ended
                     }
                 }
             }
             State::Running(task) => {
                 let _ = task.await;
-                self.state = State::Ended;
+                self.state = State::Done;
                 Seen::Ended
             }
-            State::Ended | State::Finished => std::future::pending().await,
+            State::Done => std::future::pending().await,
         }
     }
 
     fn start(&mut self) {
-        let State::NotStarted(ticker) = std::mem::replace(&mut self.state, State::Finished) else {
+        let State::NotStarted(ticker) = std::mem::replace(&mut self.state, State::Done) else {
             return;
         };
         let task = write_loop(self.sink.clone(), self.outbox.clone(), ticker);
@@ -106,7 +104,7 @@ impl<S: FrameSink> Writer<S> {
     /// Sends what is still queued and the close (the outbox is closing), giving up
     /// after `limit`: in the writer task if it runs, else here.
     pub(super) async fn finish(mut self, limit: Duration) {
-        match std::mem::replace(&mut self.state, State::Finished) {
+        match std::mem::replace(&mut self.state, State::Done) {
             State::Running(mut task) => {
                 if tokio::time::timeout(limit, &mut task).await.is_err() {
                     task.abort();
@@ -116,7 +114,7 @@ impl<S: FrameSink> Writer<S> {
                 let task = write_loop(self.sink, self.outbox, ticker);
                 let _ = tokio::time::timeout(limit, task).await;
             }
-            State::Ended | State::Finished => {}
+            State::Done => {}
         }
     }
 }
