@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use crate::phases::{Results, Target};
+use crate::report::fmt;
 
 /// The bare server's column.
 pub(crate) const BARE: &str = "bare";
@@ -187,18 +188,6 @@ impl<'a> LeanTable<'a> {
             .map(|(n, ok, d)| json!({ "target": n, "met": ok, "detail": d }))
             .collect();
         json!({ "columns": columns, "rows": rows, "targets": targets })
-    }
-}
-
-fn fmt(v: f64) -> String {
-    if v.abs() >= 100.0 {
-        format!("{v:.0}")
-    } else if v.abs() >= 10.0 {
-        format!("{v:.1}")
-    } else if v.abs() >= 0.1 {
-        format!("{v:.2}")
-    } else {
-        format!("{v:.3}")
     }
 }
 

@@ -40,7 +40,8 @@ pub(crate) struct Table {
     header: String,
 }
 
-fn fmt(v: f64) -> String {
+/// A figure with three significant digits or so ("–" for NaN), as every table prints.
+pub(crate) fn fmt(v: f64) -> String {
     if v.is_nan() {
         "–".into()
     } else if v.abs() >= 100.0 {

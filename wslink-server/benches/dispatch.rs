@@ -34,6 +34,33 @@ impl PubSub for NoPubSub {
     }
 }
 
+fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// Makes the calls the router benches dispatch: all on one session, with no pub/sub.
+fn call_maker() -> impl Fn(&str, Vec<Value>, Map) -> Call {
+    let session = Arc::new(Session::new(
+        ClientId::from_wire("c0123456789abcdef0123456789abcdef"),
+        Generation::V2,
+        4 << 20,
+        PeerInfo::default(),
+    ));
+    let pubsub: Arc<dyn PubSub> = Arc::new(NoPubSub);
+    move |method, args, kwargs| Call {
+        kind: CallKind::Rpc,
+        method: method.to_owned(),
+        args,
+        kwargs,
+        session: session.clone(),
+        pubsub: pubsub.clone(),
+        state: Default::default(),
+    }
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -43,28 +70,11 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 fn routing(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = current_thread();
     let router = test_protocol::router()
         .merge(Arc::new(test_protocol::chat::Chat::new("bench")).into_router());
-    let session = Arc::new(Session::new(
-        ClientId::from_wire("c0123456789abcdef0123456789abcdef"),
-        Generation::V2,
-        4 << 20,
-        PeerInfo::default(),
-    ));
-    let pubsub: Arc<dyn PubSub> = Arc::new(NoPubSub);
-    let call = |method: &str, args: Vec<Value>| Call {
-        kind: CallKind::Rpc,
-        method: method.to_owned(),
-        args,
-        kwargs: Map::new(),
-        session: session.clone(),
-        pubsub: pubsub.clone(),
-        state: Default::default(),
-    };
+    let call = call_maker();
+    let call = |method: &str, args: Vec<Value>| call(method, args, Map::new());
     let mut group = c.benchmark_group("router");
     for (name, method, args) in [
         ("add", "test.add", vec![Value::from(1), Value::from(2)]),
@@ -107,26 +117,8 @@ impl Attributed {
 /// One call through a router whose method is an attribute method, side by side with the
 /// same method as a closure (and, for the attribute, its arguments by name).
 fn attribute_vs_closure(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let session = Arc::new(Session::new(
-        ClientId::from_wire("c0123456789abcdef0123456789abcdef"),
-        Generation::V2,
-        4 << 20,
-        PeerInfo::default(),
-    ));
-    let pubsub: Arc<dyn PubSub> = Arc::new(NoPubSub);
-    let call = |method: &str, args: Vec<Value>, kwargs: Map| Call {
-        kind: CallKind::Rpc,
-        method: method.to_owned(),
-        args,
-        kwargs,
-        session: session.clone(),
-        pubsub: pubsub.clone(),
-        state: Default::default(),
-    };
+    let rt = current_thread();
+    let call = call_maker();
     let closures = Router::new()
         .rpc("bench.add", |a: i64, b: i64| async move { Ok(a + b) })
         .rpc("bench.echo", |x: Value| async move { Ok(x) });
