@@ -8,11 +8,18 @@ mod common;
 
 use std::time::Duration;
 
-use common::peers::{node, repo, require, serve_ws};
+use common::peers::{node, page_url, repo, require, serve_ws};
 use wslink::json::{JsonCodec, Style};
 use wslink::server::Server;
 use wslink::ws::HttpOptions;
 use wslink_test_protocol::chat;
+
+/// The chat example's server: both wire generations; the page picks its client.
+fn chat_server() -> wslink::server::ServerBuilder {
+    Server::builder()
+        .codec(JsonCodec::with_style(Style::Python))
+        .protocol(chat::Chat::new("Rust server"))
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_page_in_chromium_talks_to_the_rust_server() {
@@ -28,12 +35,8 @@ async fn chat_page_in_chromium_talks_to_the_rust_server() {
         content: Some(www),
         ..HttpOptions::default()
     };
-    // The chat example's server: both wire generations; the page picks its client.
-    let server = Server::builder()
-        .codec(JsonCodec::with_style(Style::Python))
-        .protocol(chat::Chat::new("Rust server"));
-    let (_server, ws_url) = serve_ws(server, options).await;
-    let page = ws_url.replace("ws://", "http://").replace("/ws", "/");
+    let (_server, ws_url) = serve_ws(chat_server(), options).await;
+    let page = page_url(&ws_url);
     for (query, name) in [("", "chat-2x.png"), ("?gen=1", "chat-1x.png")] {
         let shot = repo().join("target/interop-logs").join(name);
         std::fs::create_dir_all(shot.parent().unwrap()).unwrap();
@@ -90,11 +93,8 @@ async fn coop_and_coep_headers_make_the_page_cross_origin_isolated_in_chromium()
             extra_headers: headers,
             ..HttpOptions::default()
         };
-        let server = Server::builder()
-            .codec(JsonCodec::with_style(Style::Python))
-            .protocol(chat::Chat::new("Rust server"));
-        let (_server, ws_url) = serve_ws(server, options).await;
-        let page = ws_url.replace("ws://", "http://").replace("/ws", "/");
+        let (_server, ws_url) = serve_ws(chat_server(), options).await;
+        let page = page_url(&ws_url);
         let (ok, output) = node(
             "isolation_browser.js",
             &[&page, &ws_url],
@@ -138,7 +138,7 @@ async fn large_binaries_both_ways_between_chromium_and_the_rust_server() {
             ..HttpOptions::default()
         };
         let (_server, ws_url) = serve_ws(common::test_server(), options).await;
-        let page = ws_url.replace("ws://", "http://").replace("/ws", "/");
+        let page = page_url(&ws_url);
         let (ok, output) = node("bulk_browser.js", &[&page, &size], Duration::from_secs(120)).await;
         println!("{output}");
         assert!(

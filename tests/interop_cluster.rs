@@ -247,7 +247,7 @@ async fn dead_node_takes_only_its_own_clients(kind: Kind) {
 /// The two-node chat: two chat servers (the chat example's methods and page) on one
 /// broker, and two Chromium browsers, each on a different node, chatting.
 async fn two_browsers_chat_across_nodes(kind: Kind) {
-    use common::peers::{repo, require, serve_ws};
+    use common::peers::{page_url, repo, require, serve_ws};
     require("/usr/bin/chromium".into(), "Debian chromium");
     let www = repo().join("examples/chat/www");
     require(
@@ -271,7 +271,7 @@ async fn two_browsers_chat_across_nodes(kind: Kind) {
             );
         let (handle, ws_url) = serve_ws(builder, options).await;
         servers.push((handle, ws_url.clone()));
-        pages.push(ws_url.replace("ws://", "http://").replace("/ws", "/"));
+        pages.push(page_url(&ws_url));
     }
     // The browsers say one line each: wait until the nodes have joined the broker.
     let watcher = {

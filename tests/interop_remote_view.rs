@@ -14,7 +14,7 @@ mod app;
 
 use std::time::{Duration, Instant};
 
-use common::peers::{node, repo, require, serve_ws};
+use common::peers::{node, page_url, repo, require, serve_ws};
 use wslink::server::Server;
 use wslink::ws::HttpOptions;
 
@@ -37,7 +37,7 @@ async fn remote_view_page_in_chromium_streams_turns_and_lets_go() {
     };
     let (handle, ws_url) = serve_ws(builder, options).await;
     let _streamer = app.start(handle);
-    let page = ws_url.replace("ws://", "http://").replace("/ws", "/");
+    let page = page_url(&ws_url);
 
     let shot = repo().join("target/interop-logs/remote-view.png");
     std::fs::create_dir_all(shot.parent().unwrap()).unwrap();

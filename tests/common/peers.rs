@@ -50,6 +50,12 @@ pub async fn serve_ws(builder: ServerBuilder, options: HttpOptions) -> (ServerHa
     (handle, url)
 }
 
+/// The URL of the page a server started by [`serve_ws`] serves beside its WebSocket
+/// endpoint (`ws://host:port/ws` → `http://host:port/`).
+pub fn page_url(ws_url: &str) -> String {
+    ws_url.replace("ws://", "http://").replace("/ws", "/")
+}
+
 /// A child process killed when dropped.
 pub struct Peer {
     pub child: Child,
