@@ -18,7 +18,7 @@ fn fail(e: impl std::fmt::Display) -> CodecError {
 
 /// Encodes `message` after [`HEADER_LEN`] reserved bytes (for the chunk header).
 pub fn encode_message(message: &Message) -> Result<BytesMut, CodecError> {
-    let mut w = BytesMut::with_capacity(HEADER_LEN + message_size_hint(message)).writer();
+    let mut w = BytesMut::with_capacity(HEADER_LEN + size_hint(message).bytes).writer();
     w.get_mut().put_bytes(0, HEADER_LEN);
     write_message(&mut w, message)?;
     Ok(w.into_inner())
@@ -106,7 +106,16 @@ impl std::io::Write for GappedWriter {
 /// Encodes `message` with a gap for a chunk header before every `payload` bytes (see
 /// [`GappedWriter`]).
 pub fn encode_gapped(message: &Message, payload: usize) -> Result<BytesMut, CodecError> {
-    let mut w = GappedWriter::with_capacity(payload, message_size_hint(message));
+    encode_gapped_sized(message, payload, size_hint(message).bytes)
+}
+
+/// [`encode_gapped`] with the message's size already estimated ([`size_hint`]).
+pub(crate) fn encode_gapped_sized(
+    message: &Message,
+    payload: usize,
+    size: usize,
+) -> Result<BytesMut, CodecError> {
+    let mut w = GappedWriter::with_capacity(payload, size);
     write_message(&mut w, message)?;
     Ok(w.into_inner())
 }
@@ -359,47 +368,80 @@ fn map_head(len: u32) -> Head {
     }
 }
 
-/// About how many bytes `message` takes in msgpack (at least that many, for the values
-/// that dominate: strings and binaries count exactly, scalars at their largest), so the
-/// buffer is allocated once.
-pub(crate) fn message_size_hint(message: &Message) -> usize {
-    const ENVELOPE: usize = 64;
-    match message {
-        Message::Request(r) => {
-            ENVELOPE
-                + r.id.len()
-                + r.method.len()
-                + r.args.iter().map(value_size_hint).sum::<usize>()
-                + r.kwargs
-                    .iter()
-                    .map(|(k, v)| 5 + k.len() + value_size_hint(v))
-                    .sum::<usize>()
-        }
-        Message::Response(r) => {
-            ENVELOPE
-                + r.id.len()
-                + match &r.outcome {
-                    Ok(v) => value_size_hint(v),
-                    Err(_) => 256,
-                }
-        }
-        Message::Publication(p) => ENVELOPE + 2 * p.topic.len() + value_size_hint(&p.data),
+/// What one walk over a message tells before it is encoded: about how many bytes it
+/// takes in msgpack (at least that many, for the values that dominate: strings and
+/// binaries count exactly, scalars at their largest), so the buffer is allocated once;
+/// and its largest binary value, which decides how it is written (see
+/// [`SHARED_BIN_MIN`](crate::SHARED_BIN_MIN)).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct SizeHint {
+    pub(crate) bytes: usize,
+    pub(crate) largest_bin: usize,
+}
+
+impl SizeHint {
+    fn add(&mut self, other: SizeHint) {
+        self.bytes += other.bytes;
+        self.largest_bin = self.largest_bin.max(other.largest_bin);
     }
 }
 
-fn value_size_hint(value: &Value) -> usize {
+pub(crate) fn size_hint(message: &Message) -> SizeHint {
+    const ENVELOPE: usize = 64;
+    let mut hint = SizeHint {
+        bytes: ENVELOPE,
+        largest_bin: 0,
+    };
+    match message {
+        Message::Request(r) => {
+            hint.bytes += r.id.len() + r.method.len();
+            r.args.iter().for_each(|v| hint.add(value_size_hint(v)));
+            for (k, v) in &r.kwargs {
+                hint.bytes += 5 + k.len();
+                hint.add(value_size_hint(v));
+            }
+        }
+        Message::Response(r) => {
+            hint.bytes += r.id.len();
+            match &r.outcome {
+                Ok(v) => hint.add(value_size_hint(v)),
+                Err(_) => hint.bytes += 256,
+            }
+        }
+        Message::Publication(p) => {
+            hint.bytes += 2 * p.topic.len();
+            hint.add(value_size_hint(&p.data));
+        }
+    }
+    hint
+}
+
+fn value_size_hint(value: &Value) -> SizeHint {
+    let bytes = |bytes| SizeHint {
+        bytes,
+        largest_bin: 0,
+    };
     match value {
-        Value::Nil | Value::Bool(_) => 1,
-        Value::Int(_) | Value::UInt(_) | Value::Float(_) => 9,
-        Value::Str(s) => 5 + s.len(),
-        Value::Bin(b) => 5 + b.len(),
-        Value::Ext(e) => 6 + e.data.len(),
-        Value::Array(items) => 5 + items.iter().map(value_size_hint).sum::<usize>(),
+        Value::Nil | Value::Bool(_) => bytes(1),
+        Value::Int(_) | Value::UInt(_) | Value::Float(_) => bytes(9),
+        Value::Str(s) => bytes(5 + s.len()),
+        Value::Bin(b) => SizeHint {
+            bytes: 5 + b.len(),
+            largest_bin: b.len(),
+        },
+        Value::Ext(e) => bytes(6 + e.data.len()),
+        Value::Array(items) => {
+            let mut hint = bytes(5);
+            items.iter().for_each(|v| hint.add(value_size_hint(v)));
+            hint
+        }
         Value::Map(map) => {
-            5 + map
-                .iter()
-                .map(|(k, v)| 5 + k.len() + value_size_hint(v))
-                .sum::<usize>()
+            let mut hint = bytes(5);
+            for (k, v) in map {
+                hint.bytes += 5 + k.len();
+                hint.add(value_size_hint(v));
+            }
+            hint
         }
     }
 }

@@ -75,16 +75,18 @@ impl Codec for MsgpackCodec {
     }
 
     fn encode(&self, message: &Message, max_frame_size: usize) -> Result<Encoded, CodecError> {
+        // One walk says how large the message is and whether it holds a large binary.
+        let hint = encode::size_hint(message);
         // A message with a large binary: the binary is sent from its own buffer, each
         // frame a header and slices (see `rope`).
-        if rope::has_shared_bin(message, SHARED_BIN_MIN) {
+        if hint.largest_bin >= SHARED_BIN_MIN {
             let rope = encode_rope(message, SHARED_BIN_MIN)?;
             return chunk_rope(&rope, rand::random(), max_frame_size);
         }
         // Else written with a gap before every chunk's payload, so the frames are slices
         // of one buffer (the message is not copied again to be chunked).
         let payload = payload_per_frame(max_frame_size);
-        let buf = encode_gapped(message, payload)?;
+        let buf = encode::encode_gapped_sized(message, payload, hint.bytes)?;
         frames_in_place(buf, rand::random(), payload)
     }
 

@@ -5,7 +5,7 @@
 //! included. For a 64 MiB result that copy is the largest cost of sending it and doubles
 //! the memory it takes. A [`RopeWriter`] instead keeps the encoded bytes as a list of
 //! parts: runs of small encoded values (copied, that is cheaper than a part of their own)
-//! and, for every [`Value::Bin`] of at least [`SHARED_BIN_MIN`] bytes, a clone of the
+//! and, for every [`Value::Bin`](wslink_core::Value::Bin) of at least [`SHARED_BIN_MIN`] bytes, a clone of the
 //! value's own [`Bytes`] (a reference count, no copy). [`chunk_rope`](crate::chunk_rope)
 //! then cuts the rope into chunk frames made of slices of those parts.
 //!
@@ -14,7 +14,7 @@
 
 use bytes::{Bytes, BytesMut};
 use wslink_core::codec::BinaryParts;
-use wslink_core::{CodecError, Message, Value};
+use wslink_core::{CodecError, Message};
 
 use crate::encode::{write_message, Out};
 
@@ -91,22 +91,9 @@ pub fn encode_rope(message: &Message, min_shared: usize) -> Result<Rope, CodecEr
 
 /// Whether `message` holds a binary value of `min_shared` bytes or more (anywhere in its
 /// arguments, result or data).
-pub fn has_shared_bin(message: &Message, min_shared: usize) -> bool {
-    let shared = |v: &Value| shares(v, min_shared);
-    match message {
-        Message::Request(r) => r.args.iter().any(shared) || r.kwargs.values().any(shared),
-        Message::Response(r) => r.outcome.as_ref().is_ok_and(|v| shares(v, min_shared)),
-        Message::Publication(p) => shares(&p.data, min_shared),
-    }
-}
-
-fn shares(value: &Value, min_shared: usize) -> bool {
-    match value {
-        Value::Bin(b) => b.len() >= min_shared,
-        Value::Array(items) => items.iter().any(|v| shares(v, min_shared)),
-        Value::Map(map) => map.values().any(|v| shares(v, min_shared)),
-        _ => false,
-    }
+#[cfg(test)]
+fn has_shared_bin(message: &Message, min_shared: usize) -> bool {
+    crate::encode::size_hint(message).largest_bin >= min_shared
 }
 
 #[cfg(test)]
